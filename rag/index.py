@@ -1,0 +1,106 @@
+"""Indexing: read files, chunk and embed what is new, and write the index (see store.py).
+
+Re-indexing is incremental and scoped to what was read. For each file read in this run,
+its articles in the index are replaced by what the file holds now: unchanged articles keep
+their chunks and vectors (nothing is embedded twice), changed or new ones are embedded,
+and ones gone from the file are removed. Articles of files under a given folder that no
+longer exist are removed too. Everything else in the index is left as it was.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import store
+from .config import PROJECT_ROOT, Settings
+from .embed import Embedder
+from .ingest import IngestReport, read_paths
+from .sparse import tokens_many
+from .split import chunk_article
+from .types import Article, Chunk
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class IndexResult:
+    added: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    duplicates: int = 0
+    problems: list[str] = field(default_factory=list)
+    index: store.Index | None = None
+
+
+def index_paths(
+    paths: Iterable[Path | str],
+    index_dir: Path,
+    embedder: Embedder,
+    settings: Settings,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IndexResult:
+    """Bring the index in `index_dir` up to date with the given files and folders."""
+    paths = [Path(p) for p in paths]
+    report = read_paths(paths)
+    expected = store.identity(embedder.model_id, embedder.dim, settings.chunk_size, settings.chunk_overlap)
+    with store.lock(index_dir):
+        fresh = rebuild or not store.exists(index_dir)
+        base = store.empty_index(index_dir, expected) if fresh else store.open_index(index_dir, expected)
+        articles, new, result = _plan(base, report, paths)
+        if not fresh and not new and articles == base.articles:
+            result.index, result.chunks = base, len(base.chunks)
+            return result  # nothing changed: leave the index as it is
+        chunks, toks, vectors = _embed_new(new, base.manifest["next_chunk_id"], embedder, settings, progress)
+        result.index = store.write_index(index_dir, base, articles, chunks, toks, vectors)
+        result.chunks = len(result.index.chunks)
+        return result
+
+
+def _plan(base: store.Index, report: IngestReport, paths: list[Path]) -> tuple[dict[str, Article], list[Article], IndexResult]:
+    """The index's articles after this run, the ones among them that need embedding, and counts."""
+    read = set(report.files)
+    articles = {
+        aid: a for aid, a in base.articles.items() if a.source not in read and not _vanished_under(a.source, paths)
+    }
+    result = IndexResult(duplicates=report.duplicates, problems=report.problems)
+    new: list[Article] = []
+    for article in report.articles:
+        if article.id in articles:  # the same text is already indexed from a file not read now
+            result.duplicates += 1
+            continue
+        articles[article.id] = article
+        if article.id in base.articles:
+            result.unchanged += 1
+        else:
+            new.append(article)
+    result.added = len(new)
+    result.removed = sum(1 for aid in base.articles if aid not in articles)
+    return articles, new, result
+
+
+def _embed_new(
+    articles: list[Article], first_id: int, embedder: Embedder, settings: Settings, progress: Progress | None
+) -> tuple[list[Chunk], list[list[str]], np.ndarray]:
+    chunks: list[Chunk] = []
+    for article in articles:
+        chunks += chunk_article(article, settings.chunk_size, settings.chunk_overlap, first_id + len(chunks))
+    texts = [c.text for c in chunks]
+    toks = tokens_many(texts) if texts else []
+    report = (lambda done, total: progress("embed", done, total)) if progress else None
+    vectors = embedder.embed_documents(texts, progress=report) if texts else np.zeros((0, embedder.dim), np.float32)
+    return chunks, toks, vectors
+
+
+def _vanished_under(source: str, paths: list[Path]) -> bool:
+    """True when the article's file no longer exists and lies under one of the given paths."""
+    path = Path(source) if Path(source).is_absolute() else PROJECT_ROOT / source
+    if path.exists():
+        return False
+    return any(p.resolve() == path or p.resolve() in path.parents for p in paths)

@@ -1,0 +1,197 @@
+"""Read article files into Articles.
+
+Formats, decided by extension and then by content:
+- `.jsonl`: one JSON object per line with `title` and `text`, optional `url`, `date`,
+  `source`, `author`. Broken lines are reported by line number; the good ones are kept.
+- `.txt` with two or more non-empty lines, none blank in between, each at least
+  `MIN_ARTICLE_LINE` characters: one article per line (the seed format). Its `line` is kept.
+- any other `.txt`, and `.md`: the whole file is one article. A first line that is a
+  Markdown heading, or short and followed by a blank line, is its title.
+
+An article's id is a hash of its text, so the same article in two files is one article.
+Outlet and reporter are read from a leading byline ("더지엠뉴스 김완석 기자 |", "[더지엠뉴스]").
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+from .errors import IngestError
+from .types import Article
+
+log = logging.getLogger(__name__)
+EXTENSIONS = (".txt", ".md", ".jsonl")
+MIN_ARTICLE_LINE = 200
+TITLE_MAX = 80
+_BYLINE = re.compile(r"^\s*(?P<outlet>[^\s|\[\]]{2,20})\s+(?P<author>[가-힣]{2,4})\s*기자\s*[|ㅣ]\s*")
+_BRACKET = re.compile(r"^\s*\[(?P<outlet>[^\]\n]{2,20})\]\s*")
+_NOT_OUTLETS = {"속보", "단독", "종합", "사설", "인터뷰", "칼럼", "기고", "포토", "영상"}
+_SENTENCE_END = re.compile(r"(?<=[.!?。])\s*|\n")
+
+
+@dataclass
+class IngestReport:
+    """Articles read, and problems found in the input (each naming file and line)."""
+
+    articles: list[Article] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # display paths of the files read
+    problems: list[str] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def read_paths(paths: Iterable[Path | str]) -> IngestReport:
+    """Read every supported file under the given files or folders, skipping duplicates."""
+    report = IngestReport()
+    seen: set[str] = set()
+    for path in _expand(paths, report):
+        try:
+            articles = read_file(path, report)
+        except IngestError as e:
+            report.problems.append(str(e))
+            continue
+        report.files.append(display_path(path))
+        for article in articles:
+            if article.id in seen:
+                report.duplicates += 1
+                continue
+            seen.add(article.id)
+            report.articles.append(article)
+    return report
+
+
+def read_file(path: Path, report: IngestReport | None = None) -> list[Article]:
+    report = report if report is not None else IngestReport()
+    text = _decode(path)
+    source = display_path(path)
+    if path.suffix.lower() == ".jsonl":
+        return list(_read_jsonl(text, source, report))
+    lines = text.splitlines()
+    if path.suffix.lower() == ".txt" and _is_line_per_article(lines):
+        return [make_article(line, source, line=i) for i, line in enumerate(lines, 1) if line.strip()]
+    title, body = _split_title(text)
+    if not body.strip():
+        raise IngestError(f"{source}: the file is empty; nothing to index.")
+    return [make_article(body, source, title=title)]
+
+
+def make_article(
+    text: str,
+    source: str,
+    line: int | None = None,
+    title: str | None = None,
+    **meta: str | None,
+) -> Article:
+    """Build an Article, reading outlet/reporter from its byline and a title if none is given.
+
+    >>> a = make_article("더지엠뉴스 김완석 기자 | 중국이 AI를 키운다. 둘째 문장.", "x.txt", line=1)
+    >>> (a.outlet, a.author, a.title)
+    ('더지엠뉴스', '김완석', '중국이 AI를 키운다.')
+    """
+    text = text.strip()
+    outlet, author, rest = _byline(text)
+    return Article(
+        id=article_id(text),
+        title=(title or "").strip() or first_sentence(rest),
+        text=text,
+        source=source,
+        line=line,
+        outlet=meta.get("outlet") or outlet,
+        author=meta.get("author") or author,
+        url=meta.get("url"),
+        date=meta.get("date"),
+    )
+
+
+def article_id(text: str) -> str:
+    """A stable id from the content: the same text always gets the same id."""
+    normalized = " ".join(text.split())
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]
+
+
+def first_sentence(text: str) -> str:
+    head = _SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip()
+    return head if len(head) <= TITLE_MAX else head[: TITLE_MAX - 1].rstrip() + "…"
+
+
+def display_path(path: Path) -> str:
+    """Paths inside the project are shown relative to it (articles/...), others absolute."""
+    path = path.resolve()
+    try:
+        return path.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _expand(paths: Iterable[Path | str], report: IngestReport) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in EXTENSIONS)
+        elif not p.exists():
+            report.problems.append(f"{p}: no such file or folder.")
+        elif p.suffix.lower() not in EXTENSIONS:
+            report.problems.append(f"{p}: unsupported file type; use .txt, .md or .jsonl.")
+        else:
+            files.append(p)
+    return files
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise IngestError(f"{display_path(path)}: looks like a binary file, not text; skipped.")
+    for encoding in ("utf-8-sig", "cp949"):  # cp949 is a superset of EUC-KR
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise IngestError(f"{display_path(path)}: not UTF-8 or CP949/EUC-KR text; re-save it as UTF-8.")
+
+
+def _is_line_per_article(lines: list[str]) -> bool:
+    body = [line for line in lines if line.strip()]
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    no_gaps = all(line.strip() for line in lines[: last + 1])
+    return len(body) >= 2 and no_gaps and all(len(line.strip()) >= MIN_ARTICLE_LINE for line in body)
+
+
+def _split_title(text: str) -> tuple[str | None, str]:
+    """A leading Markdown heading, or a short line followed by a blank line, is a title."""
+    first, _, rest = text.strip().partition("\n")
+    if first.startswith("#"):
+        return first.lstrip("#").strip(), rest
+    if len(first) <= TITLE_MAX and rest.startswith("\n"):
+        return first.strip(), rest
+    return None, text
+
+
+def _read_jsonl(text: str, source: str, report: IngestReport) -> Iterable[Article]:
+    for n, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as e:
+            report.problems.append(f"{source}:{n}: not valid JSON ({e.msg}); line skipped.")
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
+            report.problems.append(f"{source}:{n}: needs a non-empty \"text\" field; line skipped.")
+            continue
+        meta = {k: str(obj[k]) for k in ("url", "date", "author") if obj.get(k)}
+        if obj.get("source"):
+            meta["outlet"] = str(obj["source"])
+        yield make_article(obj["text"], source, line=n, title=str(obj.get("title") or ""), **meta)
+
+
+def _byline(text: str) -> tuple[str | None, str | None, str]:
+    if m := _BYLINE.match(text):
+        return m["outlet"], m["author"], text[m.end():]
+    if (m := _BRACKET.match(text)) and m["outlet"].strip() not in _NOT_OUTLETS:
+        return m["outlet"].strip(), None, text[m.end():]
+    return None, None, text

@@ -1,0 +1,110 @@
+"""The question-answering pipeline: retrieve -> prompt -> generate -> cite.
+
+`Pipeline.load` fetches models on first use and builds the bundled index if there is none;
+after that, `stream` answers a question, yielding text pieces as they are generated and
+then the finished Answer (whose text has the checked, renumbered citations).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from . import store
+from .config import Config, ModelSpec
+from .embed import Embedder, SentenceTransformerEmbedder
+from .errors import RagError
+from .generate import Generator, LlamaGenerator
+from .index import index_paths
+from .models import ensure_model
+from .prompt import REFUSAL, build_messages, group_sources
+from .retrieve import retrieve
+from .cite import attach, is_refusal
+from .types import Answer
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+def model_id(spec: ModelSpec) -> str:
+    """Identifies the exact weights, so an index is only reopened with the model that built it."""
+    return f"{spec.name}@{spec.sha256[:12]}" if spec.sha256 else spec.name
+
+
+def load_embedder(config: Config, progress: Progress = log.info) -> SentenceTransformerEmbedder:
+    path = ensure_model(config.embedder, config.cache_dir, progress)
+    s = config.settings
+    return SentenceTransformerEmbedder(path, model_id(config.embedder), s.embed_dtype, s.embed_batch_size, s.threads)
+
+
+def load_generator(config: Config, progress: Progress = log.info) -> LlamaGenerator:
+    path = ensure_model(config.llm, config.cache_dir, progress)
+    return LlamaGenerator(path, model_id(config.llm), config.settings.n_ctx, config.settings.threads)
+
+
+def open_or_build_index(config: Config, embedder: Embedder, progress: Progress = log.info) -> store.Index:
+    """Open the index; the default index is built from the bundled articles on first use."""
+    s = config.settings
+    if not store.exists(config.index_dir) and config.index_dir.resolve() == (config.articles_dir.parent / "index").resolve():
+        progress(f"색인 만드는 중 / building the index of {config.articles_dir} (first use only)")
+        index_paths([config.articles_dir], config.index_dir, embedder, s)
+    expected = store.identity(embedder.model_id, embedder.dim, s.chunk_size, s.chunk_overlap)
+    return store.open_index(config.index_dir, expected)
+
+
+@dataclass
+class Pipeline:
+    config: Config
+    index: store.Index
+    embedder: Embedder
+    generator: Generator
+
+    @classmethod
+    def load(cls, config: Config, progress: Progress = log.info) -> Pipeline:
+        embedder = load_embedder(config, progress)
+        index = open_or_build_index(config, embedder, progress)
+        generator = load_generator(config, progress)
+        return cls(config, index, embedder, generator)
+
+    def ask(self, question: str) -> Answer:
+        *_, answer = self.stream(question)
+        return answer
+
+    def stream(self, question: str) -> Iterator[str | Answer]:
+        """Yield generated text pieces, then the finished Answer."""
+        question = check_question(question)
+        s = self.config.settings
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        hits = retrieve(self.index, self.embedder, question, s.top_k, s.candidates, s.dense_weight, timings)
+        sources = group_sources(hits, question, s.max_sentences)
+        raw, first = [], None
+        for piece in self.generator.stream(build_messages(question, sources), s.max_tokens):
+            first = first or time.perf_counter()
+            raw.append(piece)
+            yield piece
+        t_gen = time.perf_counter()
+        timings["first_token"] = (first or t_gen) - t0
+        timings["generate"] = t_gen - t0 - timings["retrieve"]
+        text, citations = ("", [])
+        if not is_refusal("".join(raw)):
+            text, citations = attach("".join(raw), sources, self.embedder)
+        timings["cite"] = time.perf_counter() - t_gen
+        timings["total"] = time.perf_counter() - t0
+        refused = not citations  # an answer no source sentence supports is not given
+        yield Answer(
+            question=question,
+            text=REFUSAL if refused else text,
+            refused=refused,
+            citations=() if refused else tuple(citations),
+            hits=tuple(hits),
+            timings={k: round(v, 3) for k, v in timings.items()},
+        )
+
+
+def check_question(question: str) -> str:
+    question = " ".join((question or "").split())
+    if not question:
+        raise RagError("질문이 비어 있습니다 / The question is empty: type a question.")
+    return question

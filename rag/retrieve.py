@@ -1,0 +1,41 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 candidates, fused by weighted z-scores."""
+from __future__ import annotations
+
+import time
+
+from .embed import Embedder
+from .fuse import fuse
+from .sparse import tokens
+from .store import Index
+from .types import Hit
+
+
+def retrieve(
+    index: Index,
+    embedder: Embedder,
+    question: str,
+    k: int,
+    candidates: int = 50,
+    dense_weight: float = 0.4,
+    timings: dict[str, float] | None = None,
+) -> list[Hit]:
+    """The k best chunks for a question, each carrying its dense and BM25 rank."""
+    t0 = time.perf_counter()
+    dense = index.dense.search(embedder.embed_query(question), candidates)
+    t1 = time.perf_counter()
+    by_position = index.sparse.search(tokens(question), candidates)
+    sparse = {index.chunks[pos].id: score for pos, score in by_position.items()}
+    fused = fuse(dense, sparse, dense_weight)[:k]
+    if timings is not None:
+        timings["embed_query"] = t1 - t0
+        timings["retrieve"] = time.perf_counter() - t0
+    return [
+        Hit(
+            chunk=(chunk := index.chunk(f.id)),
+            article=index.articles[chunk.article_id],
+            score=f.score,
+            dense_rank=f.dense_rank,
+            sparse_rank=f.sparse_rank,
+        )
+        for f in fused
+    ]

@@ -1,0 +1,115 @@
+"""The things that flow between pipeline stages, as frozen dataclasses.
+
+Article -> (split) -> Chunk -> (retrieve) -> Hit -> (generate + cite) -> Answer with Citations.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as read from disk.
+
+    `line` is the 1-based line number for files that hold one article per line, else None.
+    """
+
+    id: str
+    title: str
+    text: str
+    source: str
+    line: int | None = None
+    outlet: str | None = None
+    author: str | None = None
+    url: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article; `article.text[start:end] == text`."""
+
+    id: int
+    article_id: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and its rank in each retriever (1-based, None = not found)."""
+
+    chunk: Chunk
+    article: Article
+    score: float
+    dense_rank: int | None = None
+    sparse_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered reference in an answer, resolved to the article sentence it rests on."""
+
+    n: int
+    article: Article
+    quote: str
+    chunk: Chunk
+    quote_start: int  # offsets of `quote` within article.text
+    quote_end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def citation_dict(c: Citation) -> dict:
+    return {
+        "n": c.n,
+        "article_id": c.article.id,
+        "title": c.article.title,
+        "source": c.article.source,
+        "line": c.article.line,
+        "outlet": c.article.outlet,
+        "author": c.article.author,
+        "date": c.article.date,
+        "url": c.article.url,
+        "quote": c.quote,
+        "quote_start": c.quote_start,
+        "quote_end": c.quote_end,
+    }
+
+
+def hit_dict(rank: int, h: Hit) -> dict:
+    return {
+        "rank": rank,
+        "article_id": h.article.id,
+        "title": h.article.title,
+        "source": h.article.source,
+        "line": h.article.line,
+        "chunk_id": h.chunk.id,
+        "start": h.chunk.start,
+        "end": h.chunk.end,
+        "score": round(h.score, 4),
+        "dense_rank": h.dense_rank,
+        "sparse_rank": h.sparse_rank,
+        "text": h.chunk.text,
+    }
+
+
+def answer_dict(a: Answer) -> dict:
+    """The JSON shape of `rag ask --json`."""
+    return {
+        "question": a.question,
+        "answer": a.text,
+        "refused": a.refused,
+        "citations": [citation_dict(c) for c in a.citations],
+        "hits": [hit_dict(r, h) for r, h in enumerate(a.hits, 1)],
+        "timings": a.timings,
+    }

@@ -1,0 +1,93 @@
+"""End to end through the installed `rag` command, with the real default models and the
+bundled articles. Slow (models load in each command); select with `-m e2e`."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RAG = Path(sys.executable).with_name("rag")
+NVIDIA = "엔비디아 주가는 왜 떨어졌어?"
+SAMSUNG = "삼성전자의 올해 3분기 영업이익은 얼마야?"
+REFUSAL = "제공된 기사에서 답을 찾을 수 없습니다."
+
+pytestmark = pytest.mark.e2e
+
+
+def rag(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    run = subprocess.run([str(RAG), *args], capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    if check and run.returncode != 0:
+        raise AssertionError(f"rag {' '.join(args)} exited {run.returncode}:\n{run.stderr[-3000:]}")
+    return run
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> Path:
+    rag("models", "pull")  # first run on a fresh machine: downloads and verifies the packs
+    folder = tmp_path_factory.mktemp("index")
+    out = rag("index", "articles", "--index-dir", str(folder)).stdout
+    assert "9 added" in out, out
+    return folder
+
+
+def ask_json(question: str, index_dir: Path) -> dict:
+    return json.loads(rag("ask", question, "--json", "--index-dir", str(index_dir)).stdout)
+
+
+def test_models_are_listed_as_present():
+    out = rag("models", "list").stdout
+    assert out.count("present") == 2, out
+
+
+def test_reindexing_the_same_files_adds_nothing(index_dir):
+    out = rag("index", "articles", "--index-dir", str(index_dir)).stdout
+    assert "0 added, 0 removed, 9 unchanged" in out, out
+
+
+def test_nvidia_question_is_answered_from_the_28th_market_article(index_dir):
+    answer = ask_json(NVIDIA, index_dir)
+    assert not answer["refused"]
+    assert "딥시크" in answer["answer"], answer["answer"]
+    assert re.search(r"[가-힣]", answer["answer"])
+    cited = {(c["source"], c["line"]) for c in answer["citations"]}
+    assert ("articles/000_88f3d87ffd12de4e.txt", 3) in cited, cited
+    # every [n] in the text resolves to a citation, and every citation is used in the text
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])}
+    assert markers == {c["n"] for c in answer["citations"]}
+    lines = (ROOT / "articles/000_88f3d87ffd12de4e.txt").read_text(encoding="utf-8").splitlines()
+    for c in answer["citations"]:
+        if c["line"] == 3 and c["source"].startswith("articles/000"):
+            assert c["quote"] in lines[2]
+            assert lines[2].strip()[c["quote_start"] : c["quote_end"]] == c["quote"]
+    assert any("딥시크" in c["quote"] for c in answer["citations"]), answer["citations"]
+    assert {"retrieve", "first_token", "total"} <= answer["timings"].keys()
+    assert answer["hits"] and {"dense_rank", "sparse_rank"} <= answer["hits"][0].keys()
+
+
+def test_question_without_answer_in_the_articles_is_refused(index_dir):
+    answer = ask_json(SAMSUNG, index_dir)
+    assert answer["refused"] is True
+    assert answer["answer"] == REFUSAL
+    assert answer["citations"] == []
+
+
+def test_plain_output_lists_sources(index_dir):
+    out = rag("ask", NVIDIA, "--index-dir", str(index_dir)).stdout
+    assert "출처:" in out and "articles/000_88f3d87ffd12de4e.txt:3" in out, out
+
+
+def test_missing_index_is_a_clear_error_without_traceback(tmp_path):
+    run = rag("ask", NVIDIA, "--index-dir", str(tmp_path / "nothing"), check=False)
+    assert run.returncode == 1
+    assert "rag index" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_unknown_profile_names_the_choices():
+    run = rag("ask", NVIDIA, "--profile", "huge", check=False)
+    assert run.returncode == 1
+    assert "huge" in run.stderr and "default" in run.stderr and "Traceback" not in run.stderr
