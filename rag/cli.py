@@ -102,6 +102,7 @@ def cmd_index(args, config: Config) -> int:
 
 
 def cmd_ask(args, config: Config) -> int:
+    from .export import reference
     from .pipeline import Pipeline
     from .types import Answer, answer_dict
 
@@ -122,9 +123,7 @@ def cmd_ask(args, config: Config) -> int:
     if answer.citations:
         print("\n출처:")
     for c in answer.citations:
-        where = f"{c.article.source}:{c.article.line}" if c.article.line else c.article.source
-        outlet = f" · {c.article.outlet}" if c.article.outlet else ""
-        print(f"[{c.n}] {c.article.title}{outlet} ({where})\n    “{c.quote}”")
+        print(f"[{c.n}] {reference(c.article)}\n    “{c.quote}”")
     return 0
 
 

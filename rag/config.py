@@ -73,7 +73,10 @@ class Config:
     cache_dir: Path
     index_dir: Path
     articles_dir: Path
+    data_dir: Path  # uploaded articles are kept here
     settings: Settings = field(default_factory=Settings)
+    profiles: tuple[str, ...] = ()  # every profile in models.yaml, for choosing one in the UI
+    source: Path = DEFAULT_MODELS_YAML
 
 
 def load_config(
@@ -103,7 +106,10 @@ def load_config(
         cache_dir=Path(cache).expanduser(),
         index_dir=Path(index_dir).resolve() if index_dir else _project_path(raw.get("index_dir", "index")),
         articles_dir=_project_path(raw.get("articles_dir", "articles")),
+        data_dir=_project_path(raw.get("data_dir", "data")),
         settings=_settings(raw.get("settings") or {}, path),
+        profiles=tuple(profiles),
+        source=path,
     )
 
 
@@ -203,12 +209,16 @@ def _settings(raw: dict, path: Path) -> Settings:
     values = {}
     for key, value in raw.items():
         want = type(getattr(defaults, key))
+        if isinstance(value, bool):
+            raise ConfigError(f"{path}: settings.{key} must be a {want.__name__}, not {value!r}.")
         if want is float and isinstance(value, int):
             value = float(value)
-        if not isinstance(value, want) or isinstance(value, bool):
+        if not isinstance(value, want):
             raise ConfigError(f"{path}: settings.{key} must be a {want.__name__}, not {value!r}.")
         values[key] = value
     settings = replace(defaults, **values)
+    if settings.embed_dtype not in ("auto", "float32", "bfloat16"):
+        raise ConfigError(f"{path}: settings.embed_dtype must be auto, float32 or bfloat16.")
     if settings.chunk_overlap >= settings.chunk_size:
         raise ConfigError(f"{path}: settings.chunk_overlap must be smaller than chunk_size.")
     return settings

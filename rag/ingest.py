@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +77,7 @@ def read_file(path: Path, report: IngestReport | None = None) -> list[Article]:
         return [make_article(line, source, line=i) for i, line in enumerate(lines, 1) if line.strip()]
     title, body = _split_title(text)
     if not body.strip():
-        raise IngestError(f"{source}: the file is empty; nothing to index.")
+        raise IngestError(f"{source}: 빈 파일입니다 / the file is empty; nothing to index.")
     return [make_article(body, source, title=title)]
 
 
@@ -110,8 +111,8 @@ def make_article(
 
 def article_id(text: str) -> str:
     """A stable id from the content: the same text always gets the same id."""
-    normalized = " ".join(text.split())
-    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]
+    # exact text: chunk offsets are only valid for the very text they were cut from
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
 
 
 def first_sentence(text: str) -> str:
@@ -128,15 +129,38 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def store_upload(src: Path, folder: Path) -> Path:
+    """Copy an uploaded file into `folder` under a safe name; never overwrites.
+
+    >>> _safe_name("../../etc/passwd.jsonl")
+    'passwd.jsonl'
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    name = _safe_name(src.name)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    target, n = folder / name, 1
+    while target.exists():
+        n += 1
+        target = folder / f"{stem}-{n}{suffix}"
+    shutil.copyfile(src, target)
+    return target
+
+
+def _safe_name(name: str) -> str:
+    """The base name with only letters (Hangul too), digits, '-', '_' and '.' kept."""
+    base = re.sub(r"[^\w.\-]", "_", Path(name.replace("\\", "/")).name).lstrip(".")
+    return base[:100] or "upload.txt"
+
+
 def _expand(paths: Iterable[Path | str], report: IngestReport) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in EXTENSIONS)
         elif not p.exists():
-            report.problems.append(f"{p}: no such file or folder.")
+            report.problems.append(f"{p}: 파일이나 폴더가 없습니다 / no such file or folder.")
         elif p.suffix.lower() not in EXTENSIONS:
-            report.problems.append(f"{p}: unsupported file type; use .txt, .md or .jsonl.")
+            report.problems.append(f"{p}: 지원하지 않는 형식입니다 / unsupported file type; use .txt, .md or .jsonl.")
         else:
             files.append(p)
     return files
@@ -145,13 +169,13 @@ def _expand(paths: Iterable[Path | str], report: IngestReport) -> list[Path]:
 def _decode(path: Path) -> str:
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
-        raise IngestError(f"{display_path(path)}: looks like a binary file, not text; skipped.")
+        raise IngestError(f"{display_path(path)}: 텍스트 파일이 아닙니다 / looks like a binary file, not text; skipped.")
     for encoding in ("utf-8-sig", "cp949"):  # cp949 is a superset of EUC-KR
         try:
-            return data.decode(encoding)
+            return data.decode(encoding).replace("\r\n", "\n")
         except UnicodeDecodeError:
             continue
-    raise IngestError(f"{display_path(path)}: not UTF-8 or CP949/EUC-KR text; re-save it as UTF-8.")
+    raise IngestError(f"{display_path(path)}: 인코딩을 알 수 없습니다. UTF-8로 저장하세요 / not UTF-8 or CP949/EUC-KR text; re-save it as UTF-8.")
 
 
 def _is_line_per_article(lines: list[str]) -> bool:
@@ -178,10 +202,10 @@ def _read_jsonl(text: str, source: str, report: IngestReport) -> Iterable[Articl
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as e:
-            report.problems.append(f"{source}:{n}: not valid JSON ({e.msg}); line skipped.")
+            report.problems.append(f"{source}:{n}: JSON 형식이 아니어서 건너뜀 / not valid JSON ({e.msg}); line skipped.")
             continue
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
-            report.problems.append(f"{source}:{n}: needs a non-empty \"text\" field; line skipped.")
+            report.problems.append(f"{source}:{n}: \"text\" 필드가 없어 건너뜀 / needs a non-empty \"text\" field; line skipped.")
             continue
         meta = {k: str(obj[k]) for k in ("url", "date", "author") if obj.get(k)}
         if obj.get("source"):

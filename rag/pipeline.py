@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import store
 from .config import Config, ModelSpec
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import RagError
 from .generate import Generator, LlamaGenerator
-from .index import index_paths
+from .index import IndexResult, index_paths
+from .index import Progress as IndexProgress
 from .models import ensure_model
 from .prompt import REFUSAL, build_messages, group_sources
 from .retrieve import retrieve
+from .rewrite import standalone
 from .cite import attach, is_refusal
 from .types import Answer
 
@@ -67,17 +70,23 @@ class Pipeline:
         generator = load_generator(config, progress)
         return cls(config, index, embedder, generator)
 
-    def ask(self, question: str) -> Answer:
-        *_, answer = self.stream(question)
+    def ask(self, question: str, history: Sequence[str] = (), top_k: int | None = None) -> Answer:
+        *_, answer = self.stream(question, history, top_k)
         return answer
 
-    def stream(self, question: str) -> Iterator[str | Answer]:
-        """Yield generated text pieces, then the finished Answer."""
-        question = check_question(question)
+    def stream(self, question: str, history: Sequence[str] = (), top_k: int | None = None) -> Iterator[str | Answer]:
+        """Yield generated text pieces, then the finished Answer.
+
+        `history` holds the conversation's earlier (standalone) questions, oldest first; a
+        follow-up question is rewritten with them before retrieval.
+        """
+        asked = check_question(question)
         s = self.config.settings
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        hits = retrieve(self.index, self.embedder, question, s.top_k, s.candidates, s.dense_weight, timings)
+        question = standalone(asked, list(history), self.generator)
+        timings["rewrite"] = time.perf_counter() - t0
+        hits = retrieve(self.index, self.embedder, question, top_k or s.top_k, s.candidates, s.dense_weight, timings)
         sources = group_sources(hits, question, s.max_sentences)
         raw, first = [], None
         for piece in self.generator.stream(build_messages(question, sources), s.max_tokens):
@@ -86,7 +95,7 @@ class Pipeline:
             yield piece
         t_gen = time.perf_counter()
         timings["first_token"] = (first or t_gen) - t0
-        timings["generate"] = t_gen - t0 - timings["retrieve"]
+        timings["generate"] = t_gen - t0 - timings["retrieve"] - timings["rewrite"]
         text, citations = ("", [])
         if not is_refusal("".join(raw)):
             text, citations = attach("".join(raw), sources, self.embedder)
@@ -100,7 +109,15 @@ class Pipeline:
             citations=() if refused else tuple(citations),
             hits=tuple(hits),
             timings={k: round(v, 3) for k, v in timings.items()},
+            asked=asked if asked != question else None,
         )
+
+    def add_files(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> IndexResult:
+        """Index more files into this pipeline's index; they are searchable when this returns."""
+        result = index_paths(paths, self.config.index_dir, self.embedder, self.config.settings, progress=progress)
+        if result.index is not None:
+            self.index = result.index  # one assignment: a running answer keeps the index it began with
+        return result
 
 
 def check_question(question: str) -> str:

@@ -85,4 +85,7 @@ def _covering_spans(text: str) -> list[tuple[int, int]]:
 
 @lru_cache(maxsize=8)
 def _long_splitter(size: int) -> RecursiveCharacterTextSplitter:
-    return RecursiveCharacterTextSplitter(chunk_size=size, chunk_overlap=0, separators=[", ", " ", ""])
+    # keep separators and spaces so the pieces join back into the exact original text
+    return RecursiveCharacterTextSplitter(
+        chunk_size=size, chunk_overlap=0, separators=[", ", " ", ""], keep_separator="end", strip_whitespace=False
+    )

@@ -67,6 +67,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     hits: tuple[Hit, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    asked: str | None = None  # what the person typed, when `question` is its standalone rewrite
 
 
 def citation_dict(c: Citation) -> dict:
@@ -107,6 +108,7 @@ def answer_dict(a: Answer) -> dict:
     """The JSON shape of `rag ask --json`."""
     return {
         "question": a.question,
+        "asked": a.asked or a.question,
         "answer": a.text,
         "refused": a.refused,
         "citations": [citation_dict(c) for c in a.citations],

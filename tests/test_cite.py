@@ -1,0 +1,211 @@
+"""Citation markers and alignment of answer sentences to source sentences (rag/cite.py)."""
+from __future__ import annotations
+
+import pytest
+
+from rag.cite import attach, is_refusal, parse_markers, strip_markers
+from rag.ingest import make_article
+from rag.prompt import REFUSAL, Source
+from rag.split import chunk_article, sentence_spans
+
+from fakes import FakeEmbedder
+
+MARKET = make_article(
+    "미국 증시가 혼조세로 출발했다. 엔비디아 주가가 28일 17% 폭락했다. 중국 딥시크의 저가 AI 모델 "
+    "공개가 충격을 줬다. 시가총액 5,930억달러가 하루 만에 사라졌다.",
+    "articles/market.txt",
+    line=1,
+)
+CARS = make_article(
+    "[더지엠뉴스] 샤오미가 새 전기차를 공개했다. 전기차 가격은 3.5% 인하됐다. 판매량은 0.6% 늘었다.",
+    "articles/cars.txt",
+    line=2,
+)
+# the same fact as MARKET's second sentence, reported by another article
+ECHO = make_article("외신에 따르면 엔비디아 주가가 28일 17% 폭락했다. 반도체주가 동반 약세였다.", "articles/echo.txt", line=3)
+
+
+def source(n, article, keep=None, chunk_size=60):
+    """A prompt Source showing the article's sentences (or only those at the `keep` indexes)."""
+    spans = sentence_spans(article.text)
+    if keep is not None:
+        spans = [spans[i] for i in keep]
+    return Source(n, article, tuple(chunk_article(article, chunk_size, 0)), tuple(spans))
+
+
+@pytest.fixture(params=["lexical", "fake-embedder"])
+def embedder(request):
+    return None if request.param == "lexical" else FakeEmbedder()
+
+
+def quote_of(article, sentence):
+    start = article.text.index(sentence)
+    return start, start + len(sentence)
+
+
+def assert_consistent(text, citations):
+    """Every [n] in the text resolves, numbers run 1..k, quotes are exact article spans."""
+    assert [c.n for c in citations] == list(range(1, len(citations) + 1))
+    assert set(parse_markers(text)) == {c.n for c in citations}
+    for c in citations:
+        assert c.article.text[c.quote_start : c.quote_end] == c.quote
+        assert c.chunk.article_id == c.article.id
+        assert c.chunk.start <= c.quote_start < c.chunk.end
+
+
+# --- markers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, numbers",
+    [
+        ("폭락했다 [1].", [1]),
+        ("폭락했다 [1, 2].", [1, 2]),
+        ("폭락했다[1][2].", [1, 2]),
+        ("폭락했다 [1，2].", [1, 2]),  # full-width comma
+        ("폭락했다 [3,1] 반등했다 [2].", [3, 1, 2]),
+        ("하락했다 [1]. 반등했다[2, 3][1].", [1, 2, 3, 1]),
+        ("표시가 없다.", []),
+        ("목록 [가] 와 [1a] 는 번호가 아니다.", []),
+    ],
+)
+def test_parse_markers(text, numbers):
+    assert parse_markers(text) == numbers
+
+
+@pytest.mark.parametrize(
+    "text, stripped",
+    [
+        ("딥시크 충격 때문입니다 [1].", "딥시크 충격 때문입니다."),
+        ("폭락했다[1, 2][3]. 반등했다 [4，5].", "폭락했다. 반등했다."),
+        ("  표시가 없다.  ", "표시가 없다."),
+        ("[1]", ""),
+    ],
+)
+def test_strip_markers(text, stripped):
+    assert strip_markers(text) == stripped
+
+
+@pytest.mark.parametrize(
+    "text, refused",
+    [
+        (REFUSAL, True),
+        ("죄송하지만 " + REFUSAL, True),
+        ("", True),
+        ("  [1] ", True),
+        ("엔비디아 주가가 17% 폭락했습니다 [1].", False),
+    ],
+)
+def test_is_refusal(text, refused):
+    assert is_refusal(text) is refused
+
+
+# --- alignment ------------------------------------------------------------------------
+
+
+def test_paraphrase_with_wrong_number_is_cited_to_the_right_sentence(embedder):
+    sources = [source(1, MARKET), source(2, CARS)]
+    text, citations = attach("엔비디아 주가는 28일 17% 폭락했습니다 [2].", sources, embedder)
+    [c] = citations
+    assert c.article is MARKET
+    assert c.quote == "엔비디아 주가가 28일 17% 폭락했다."
+    assert (c.quote_start, c.quote_end) == quote_of(MARKET, c.quote)
+    assert text == "엔비디아 주가는 28일 17% 폭락했습니다 [1]."
+    assert_consistent(text, citations)
+
+
+def test_uncited_sentence_gets_a_citation(embedder):
+    sources = [source(1, MARKET), source(2, CARS)]
+    text, citations = attach("전기차 가격이 3.5% 내렸습니다.", sources, embedder)
+    [c] = citations
+    assert c.article is CARS and c.quote == "전기차 가격은 3.5% 인하됐다."
+    assert (c.quote_start, c.quote_end) == quote_of(CARS, c.quote)
+    assert text == "전기차 가격이 3.5% 내렸습니다 [1]."
+
+
+def test_unsupported_sentence_gets_no_citation(embedder):
+    sources = [source(1, MARKET), source(2, CARS)]
+    answer = "딥시크의 저가 AI 모델이 충격을 줬습니다 [1]. 화성에 기지가 세워졌습니다 [1]."
+    text, citations = attach(answer, sources, embedder)
+    assert [c.quote for c in citations] == ["중국 딥시크의 저가 AI 모델 공개가 충격을 줬다."]
+    assert text == "딥시크의 저가 AI 모델이 충격을 줬습니다 [1]. 화성에 기지가 세워졌습니다."
+    assert_consistent(text, citations)
+
+
+def test_only_sentences_shown_to_the_model_are_cited(embedder):
+    # CARS is shown with its first sentence only: "판매량은 0.6% 늘었다." was never in the prompt
+    sources = [source(1, MARKET), source(2, CARS, keep=[0])]
+    text, citations = attach("판매량은 0.6% 늘었습니다 [2].", sources, embedder)
+    assert citations == []
+    assert text == "판매량은 0.6% 늘었습니다."
+
+
+def test_numbers_follow_first_use_and_repeat(embedder):
+    sources = [source(1, MARKET), source(2, CARS)]
+    answer = (
+        "전기차 가격이 3.5% 내렸습니다 [2]. "
+        "엔비디아 시가총액 5,930억달러가 사라졌습니다 [1]. "
+        "샤오미 전기차 가격은 3.5% 인하됐습니다 [2]."
+    )
+    text, citations = attach(answer, sources, embedder)
+    assert [(c.n, c.article.id, c.quote) for c in citations] == [
+        (1, CARS.id, "전기차 가격은 3.5% 인하됐다."),
+        (2, MARKET.id, "시가총액 5,930억달러가 하루 만에 사라졌다."),
+    ]
+    assert parse_markers(text) == [1, 2, 1]
+    assert_consistent(text, citations)
+
+
+def test_citation_points_at_the_chunk_holding_the_quote(embedder):
+    sources = [source(1, MARKET, chunk_size=60)]
+    assert len(sources[0].chunks) == 2
+    _, [c] = attach("시가총액 5,930억달러가 사라졌습니다.", sources, embedder)
+    assert c.chunk == sources[0].chunks[1]
+    assert (c.quote_start, c.quote_end) == quote_of(MARKET, "시가총액 5,930억달러가 하루 만에 사라졌다.")
+
+
+def test_quote_offsets_are_exact_even_for_a_span_with_leading_space(embedder):
+    start, end = quote_of(CARS, "전기차 가격은 3.5% 인하됐다.")
+    assert CARS.text[start - 1] == " "
+    src = Source(1, CARS, tuple(chunk_article(CARS, 400, 0)), ((start - 1, end),))
+    _, [c] = attach("전기차 가격이 3.5% 내렸습니다.", [src], embedder)
+    assert c.quote == "전기차 가격은 3.5% 인하됐다."
+    assert (c.quote_start, c.quote_end) == (start, end)
+
+
+def test_named_source_wins_when_it_supports_as_well(embedder):
+    sources = [source(1, MARKET), source(2, ECHO)]
+    _, [named] = attach("엔비디아 주가가 28일 17% 폭락했습니다 [2].", sources, embedder)
+    assert named.article is ECHO
+    _, [unnamed] = attach("엔비디아 주가가 28일 17% 폭락했습니다.", sources, embedder)
+    assert unnamed.article is MARKET  # the exact sentence, not the one with extra words
+
+
+def test_marker_after_the_full_stop_belongs_to_the_sentence_before(embedder):
+    sources = [source(1, MARKET), source(2, ECHO)]
+    text, [c] = attach("엔비디아 주가가 28일 17% 폭락했습니다. [2]", sources, embedder)
+    assert c.article is ECHO
+    assert text == "엔비디아 주가가 28일 17% 폭락했습니다 [1]."
+
+
+def test_sentences_glued_after_a_marker_are_cited_separately(embedder):
+    sources = [source(1, MARKET), source(2, CARS)]
+    answer = "엔비디아 주가가 28일 17% 폭락했습니다[2].전기차 가격은 3.5% 인하됐습니다[1]."
+    text, citations = attach(answer, sources, embedder)
+    assert text == "엔비디아 주가가 28일 17% 폭락했습니다 [1]. 전기차 가격은 3.5% 인하됐습니다 [2]."
+    assert [c.article for c in citations] == [MARKET, CARS]
+    assert_consistent(text, citations)
+
+
+def test_refusal_and_empty_inputs_give_no_citations(embedder):
+    sources = [source(1, MARKET)]
+    assert attach(REFUSAL, sources, embedder) == (REFUSAL, [])
+    assert attach("엔비디아 주가가 폭락했습니다 [1].", [], embedder) == ("엔비디아 주가가 폭락했습니다.", [])
+    assert attach("", sources, embedder) == ("", [])
+
+
+def test_fake_embedder_is_used_for_alignment():
+    emb = FakeEmbedder()
+    attach("엔비디아 주가는 28일 17% 폭락했습니다 [2].", [source(1, MARKET), source(2, CARS)], emb)
+    # one batch: the answer sentence plus the 4 + 3 source sentences
+    assert emb.calls == [("documents", 8)]

@@ -1,0 +1,178 @@
+"""The chat page in a real browser (Debian's Chromium, headless, driven by Playwright),
+against `rag chat` serving the real models over the bundled articles.
+
+Screenshots go to artifacts/screenshots/ (not committed)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RAG = Path(sys.executable).with_name("rag")
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HOSTILE_TITLE = '테스트전자 <script>window.__xss="title"</script> 신제품'
+HOSTILE_TEXT = (
+    "테스트전자는 20일 서울에서 신형 스마트폰 '제로폰 X1'을 공개했다. "
+    '제로폰 X1의 출고가는 99만원이며 <img src=x onerror="window.__xss=\'img\'"> 다음 달 1일 출시된다. '
+    "회사는 올해 판매 목표를 100만 대로 잡았다."
+)
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium missing: run ./run tests (installs it)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("chat")
+    config = tmp / "models.yaml"
+    text = (ROOT / "models.yaml").read_text(encoding="utf-8")
+    config.write_text(re.sub(r"(?m)^data_dir:.*$", f"data_dir: {tmp / 'data'}", text), encoding="utf-8")
+    index = tmp / "index"
+    subprocess.run([str(RAG), "index", "articles", "--index-dir", str(index)], cwd=ROOT, check=True, capture_output=True)
+    port = free_port()
+    log = (tmp / "server.log").open("w")
+    proc = subprocess.Popen(
+        [str(RAG), "chat", "--port", str(port), "--index-dir", str(index), "--config", str(config)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    yield {"url": f"http://127.0.0.1:{port}/", "tmp": tmp, "log": tmp / "server.log"}
+    proc.terminate()
+    proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ko-KR", accept_downloads=True)
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server["url"].rstrip("/"))
+        pg = context.new_page()
+        deadline = time.time() + 120
+        while True:  # the server starts while models load
+            try:
+                pg.goto(server["url"])
+                break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(1)
+        pg.wait_for_selector("#status:has-text('준비됨')", timeout=300_000)
+        yield pg
+        browser.close()
+
+
+def ask(page, question: str, shot: str) -> dict:
+    """Type a question, watch it stream, and return what the page shows once it is done."""
+    before = page.locator("#chat a.cite").count()
+    page.fill("#question textarea", question)
+    page.press("#question textarea", "Enter")
+    seen_partial, deadline = False, time.time() + 240
+    while page.locator("#chat a.cite").count() == before and time.time() < deadline:
+        bots = page.locator("#chat .bot")
+        if bots.count() and len(bots.last.inner_text().strip()) > 3:
+            seen_partial = True  # text is showing before the answer is finished
+        if page.locator("#chat .bot").count() and "찾을 수 없습니다" in page.locator("#chat .bot").last.inner_text():
+            break
+        time.sleep(0.2)
+    time.sleep(1)  # the final render (links, sources, memo) lands in the same update
+    page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+    return {
+        "answer": page.locator("#chat .bot").last.inner_text(),
+        "answer_html": page.locator("#chat .bot").last.inner_html(),
+        "sources": page.locator("#sources").inner_text(),
+        "memo": page.locator("#memo textarea").input_value(),
+        "streamed": seen_partial,
+    }
+
+
+def memo_refs(memo: str) -> tuple[set[int], set[int]]:
+    body, _, refs = memo.partition("**참고 기사**")
+    return {int(n) for n in re.findall(r"\[(\d+)\]", body)}, {int(n) for n in re.findall(r"(?m)^\[(\d+)\]", refs)}
+
+
+def test_nvidia_question_streams_cites_and_exports(page):
+    shown = ask(page, "엔비디아 주가는 왜 떨어졌어?", "01-nvidia")
+    assert shown["streamed"]
+    assert "딥시크" in shown["answer"]
+    links = page.locator("#chat .bot").last.locator("a.cite")
+    assert links.count() >= 1
+    assert "000_88f3d87ffd12de4e.txt:3" in (links.first.get_attribute("title") or "")
+    # the sources panel shows the article of line 3 with the cited sentence highlighted
+    assert "articles/000_88f3d87ffd12de4e.txt:3" in shown["sources"]
+    line3 = (ROOT / "articles/000_88f3d87ffd12de4e.txt").read_text(encoding="utf-8").splitlines()[2]
+    marks = page.locator("#sources mark")
+    assert marks.count() >= 1
+    marked = [re.sub(r"\[\d+\]$", "", marks.nth(i).inner_text()).strip() for i in range(marks.count())]
+    assert all(m in line3 for m in marked)
+    assert any("딥시크" in m for m in marked)
+    # memo: the answer with its markers, then exactly the references it cites
+    in_text, listed = memo_refs(shown["memo"])
+    assert in_text and in_text == listed
+    page.click("#copy-memo")
+    time.sleep(0.5)
+    assert page.evaluate("navigator.clipboard.readText()") == shown["memo"]
+    with page.expect_download() as dl:
+        page.click("#download-memo")
+    assert Path(dl.value.path()).read_text(encoding="utf-8") == shown["memo"]
+
+
+def test_follow_up_is_rewritten_with_the_conversation(page):
+    shown = ask(page, "그럼 브로드컴은?", "02-follow-up")
+    assert "브로드컴 주가는 왜 떨어졌어?" in page.locator("#rewritten").inner_text()
+    assert "브로드컴" in shown["answer"] or "찾을 수 없습니다" in shown["answer"]
+
+
+def test_uploaded_jsonl_is_searchable_and_hostile_text_stays_text(page, server):
+    upload = server["tmp"] / "new.jsonl"
+    upload.write_text(
+        json.dumps({"title": HOSTILE_TITLE, "text": HOSTILE_TEXT, "source": "테스트일보", "date": "2026-11-20"}, ensure_ascii=False)
+        + "\n{broken json\n",
+        encoding="utf-8",
+    )
+    page.click("#clear")
+    page.set_input_files("#upload input[type=file]", str(upload))
+    page.wait_for_selector("#status:has-text('최근 추가: 기사 1건 추가')", timeout=120_000)
+    shown = ask(page, "제로폰 X1의 출고가는 얼마야?", "03-uploaded")
+    assert "99만" in shown["answer"]
+    assert "테스트일보" in shown["sources"] and "new.jsonl" in shown["sources"]
+    # hostile markup shows as text, never runs, never becomes elements
+    assert '<img src=x onerror="window.__xss=\'img\'">' in shown["sources"]
+    assert "<script>" in shown["sources"]
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("#sources img, #sources script, #chat .bot img, #chat .bot script").count() == 0
+    assert "<script>" in shown["memo"] and "onerror" in shown["memo"]
+    in_text, listed = memo_refs(shown["memo"])
+    assert in_text == listed
+
+
+def test_empty_question_gets_a_korean_warning(page):
+    page.fill("#question textarea", "   ")
+    page.press("#question textarea", "Enter")
+    page.wait_for_selector("text=질문을 입력하세요.", timeout=10_000)
+    page.screenshot(path=str(SHOTS / "04-empty-question.png"))

@@ -1,0 +1,253 @@
+"""Reading article files (rag/ingest.py): formats, bylines, ids, encodings and problems."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.errors import IngestError
+from rag.ingest import MIN_ARTICLE_LINE, article_id, make_article, read_file, read_paths
+
+from conftest import ARTICLES_DIR
+
+
+def long_line(n: int, topic: str = "코스피") -> str:
+    """A seed-format article line (>= MIN_ARTICLE_LINE characters)."""
+    line = f"{topic} {n}번째 기사입니다. " + f"{topic} 지수가 외국인 매수에 힘입어 {n}.5% 상승 마감했다. " * 8
+    assert len(line) >= MIN_ARTICLE_LINE
+    return line.strip()
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+# --- formats --------------------------------------------------------------------------
+
+
+def test_seed_format_txt_is_one_article_per_line_with_line_numbers(tmp_path):
+    lines = [long_line(1), long_line(2, "나스닥"), long_line(3, "환율")]
+    path = write(tmp_path / "seed.txt", "\n".join(lines) + "\n")
+    articles = read_file(path)
+    assert [a.line for a in articles] == [1, 2, 3]
+    assert [a.text for a in articles] == lines
+    assert articles[1].title == "나스닥 2번째 기사입니다."
+    assert all(a.source == str(path.resolve()) for a in articles)
+
+
+def test_seed_format_needs_every_line_long(tmp_path):
+    path = write(tmp_path / "notes.txt", long_line(1) + "\n짧은 줄\n" + long_line(2))
+    [article] = read_file(path)  # not line-per-article: the whole file is one article
+    assert article.line is None
+    assert "짧은 줄" in article.text
+
+
+def test_txt_with_short_title_line_and_blank_line(tmp_path):
+    body = "엔비디아 주가가 17% 폭락했다. 딥시크 충격 때문이다.\n둘째 문단이다."
+    path = write(tmp_path / "one.txt", "엔비디아 폭락\n\n" + body + "\n")
+    [article] = read_file(path)
+    assert article.title == "엔비디아 폭락"
+    assert article.text == body
+    assert article.line is None
+
+
+def test_txt_title_with_windows_line_ends(tmp_path):
+    path = write(tmp_path / "win.txt", "엔비디아 폭락\r\n\r\n엔비디아 주가가 17% 폭락했다.\r\n", encoding="cp949")
+    [article] = read_file(path)
+    assert article.title == "엔비디아 폭락"
+    assert article.text == "엔비디아 주가가 17% 폭락했다."
+
+
+def test_txt_without_title_takes_first_sentence(tmp_path):
+    path = write(tmp_path / "plain.txt", "환율이 1,450원을 넘었다. 당국이 개입했다.")
+    [article] = read_file(path)
+    assert article.title == "환율이 1,450원을 넘었다."
+    assert article.text == "환율이 1,450원을 넘었다. 당국이 개입했다."
+
+
+def test_md_heading_is_the_title(tmp_path):
+    path = write(tmp_path / "story.md", "# 딥시크 쇼크\n엔비디아 주가가 17% 폭락했다.\n")
+    [article] = read_file(path)
+    assert article.title == "딥시크 쇼크"
+    assert article.text == "엔비디아 주가가 17% 폭락했다."
+
+
+def test_jsonl_fields_and_broken_lines(tmp_path):
+    good = {
+        "title": "딥시크 쇼크",
+        "text": "엔비디아 주가가 17% 폭락했다.",
+        "url": "https://example.com/1",
+        "date": "2025-01-28",
+        "source": "연합뉴스",
+        "author": "홍길동",
+    }
+    rows = [
+        json.dumps(good, ensure_ascii=False),
+        '{"title": "깨진 줄", "text": ',  # line 2: broken JSON
+        "",
+        json.dumps({"title": "본문 없음"}, ensure_ascii=False),  # line 4: no text
+        json.dumps({"text": "샤오미가 전기차를 공개했다. 가격은 낮다."}, ensure_ascii=False),
+    ]
+    path = write(tmp_path / "feed.jsonl", "\n".join(rows) + "\n")
+    report = read_paths([path])
+    first, second = report.articles
+    assert (first.title, first.text, first.url, first.date) == (
+        "딥시크 쇼크", "엔비디아 주가가 17% 폭락했다.", "https://example.com/1", "2025-01-28"
+    )
+    assert (first.outlet, first.author, first.line) == ("연합뉴스", "홍길동", 1)
+    assert (second.title, second.line, second.outlet) == ("샤오미가 전기차를 공개했다.", 5, None)
+    assert len(report.problems) == 2
+    assert report.problems[0].startswith(f"{path.resolve()}:2: JSON 형식이 아니어서 건너뜀 / not valid JSON")
+    assert report.problems[1].startswith(f"{path.resolve()}:4: \"text\" 필드가 없어 건너뜀 / needs a non-empty \"text\"")
+
+
+def test_jsonl_source_overrides_byline_outlet(tmp_path):
+    row = {"text": "더지엠뉴스 김완석 기자 | 중국이 AI를 키운다.", "source": "다른매체"}
+    path = write(tmp_path / "a.jsonl", json.dumps(row, ensure_ascii=False))
+    [article] = read_file(path)
+    assert (article.outlet, article.author) == ("다른매체", "김완석")
+
+
+# --- bylines --------------------------------------------------------------------------
+
+
+def test_byline_with_reporter():
+    a = make_article("더지엠뉴스 김완석 기자 | 중국이 AI를 키운다. 둘째 문장.", "x.txt", line=1)
+    assert (a.outlet, a.author, a.title) == ("더지엠뉴스", "김완석", "중국이 AI를 키운다.")
+    assert a.text.startswith("더지엠뉴스 김완석 기자 |")  # the byline stays in the text
+
+
+@pytest.mark.parametrize("text", ["[더지엠뉴스]중국이 AI를 키운다. 둘째.", "[더지엠뉴스] 중국이 AI를 키운다. 둘째."])
+def test_bracket_outlet(text):
+    a = make_article(text, "x.txt")
+    assert (a.outlet, a.author, a.title) == ("더지엠뉴스", None, "중국이 AI를 키운다.")
+
+
+@pytest.mark.parametrize("tag", ["속보", "단독", "종합"])
+def test_bracket_tags_are_not_outlets(tag):
+    a = make_article(f"[{tag}] 엔비디아 주가가 17% 폭락했다.", "x.txt")
+    assert a.outlet is None and a.author is None
+    assert a.title == f"[{tag}] 엔비디아 주가가 17% 폭락했다."
+
+
+def test_no_byline():
+    a = make_article("엔비디아 주가가 17% 폭락했다.", "x.txt")
+    assert (a.outlet, a.author) == (None, None)
+
+
+def test_long_first_sentence_title_is_shortened():
+    a = make_article("가" * 200 + ". 둘째.", "x.txt")
+    assert len(a.title) == 80 and a.title.endswith("…")
+
+
+# --- ids and duplicates ---------------------------------------------------------------
+
+
+def test_article_id_is_stable_and_content_based():
+    text = "엔비디아 주가가 17% 폭락했다."
+    assert article_id(text) == article_id(text)
+    assert article_id(text) == article_id(f"  {text}\n")  # surrounding space is not content
+    assert article_id(text) != article_id("엔비디아  주가가 17% 폭락했다.")  # offsets depend on inner spaces
+    assert article_id(text) != article_id("엔비디아 주가가 18% 폭락했다.")
+    assert make_article(text, "a.txt").id == make_article(text, "b.txt", line=7).id
+
+
+def test_same_article_in_two_files_is_counted_once(tmp_path):
+    shared = long_line(1)
+    write(tmp_path / "a.txt", shared + "\n" + long_line(2, "나스닥"))
+    write(tmp_path / "b.txt", long_line(3, "환율") + "\n" + shared)
+    report = read_paths([tmp_path])
+    assert report.duplicates == 1
+    assert len(report.articles) == 3
+    assert len({a.id for a in report.articles}) == 3
+    kept = next(a for a in report.articles if a.text == shared)
+    assert kept.source.endswith("a.txt") and kept.line == 1  # the first file read wins
+
+
+# --- encodings and problems -----------------------------------------------------------
+
+
+def test_cp949_text_is_decoded(tmp_path):
+    text = "딥시크 쇼크\n\n엔비디아 주가가 17% 폭락했다. 똠방각하 햏."
+    path = write(tmp_path / "euckr.txt", text, encoding="cp949")
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")
+    [article] = read_file(path)
+    assert article.title == "딥시크 쇼크"
+    assert article.text == "엔비디아 주가가 17% 폭락했다. 똠방각하 햏."
+
+
+def test_utf8_bom_is_dropped(tmp_path):
+    path = write(tmp_path / "bom.md", "\ufeff# 제목\n본문이다.")
+    [article] = read_file(path)
+    assert article.title == "제목"
+
+
+def test_binary_file_is_reported_not_read(tmp_path):
+    path = tmp_path / "image.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(IngestError, match="binary"):
+        read_file(path)
+    good = write(tmp_path / "good.txt", "제목\n\n본문이다.")
+    report = read_paths([path, good])
+    assert len(report.articles) == 1
+    assert len(report.problems) == 1 and "image.txt" in report.problems[0] and "binary" in report.problems[0]
+    assert report.files == [str(good.resolve())]
+
+
+def test_unsupported_extension_and_missing_path_are_reported(tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    report = read_paths([pdf, tmp_path / "nope.txt"])
+    assert report.articles == []
+    assert len(report.problems) == 2
+    assert "report.pdf" in report.problems[0] and ".txt, .md or .jsonl" in report.problems[0]
+    assert "nope.txt" in report.problems[1] and "no such file" in report.problems[1]
+
+
+def test_empty_file_is_reported(tmp_path):
+    empty = write(tmp_path / "empty.txt", "  \n\n")
+    report = read_paths([empty])
+    assert report.articles == []
+    assert len(report.problems) == 1 and "empty" in report.problems[0]
+
+
+def test_folder_is_expanded_recursively_in_sorted_order(tmp_path):
+    write(tmp_path / "b.md", "# 둘\n둘째 기사다.")
+    write(tmp_path / "a.txt", "하나\n\n첫째 기사다.")
+    write(tmp_path / "sub" / "c.jsonl", json.dumps({"title": "셋", "text": "셋째 기사다."}, ensure_ascii=False))
+    write(tmp_path / "sub" / "skip.pdf", "무시된다")
+    write(tmp_path / "sub" / "skip.csv", "무시된다")
+    report = read_paths([tmp_path])
+    assert [a.title for a in report.articles] == ["하나", "둘", "셋"]
+    assert [Path(f).name for f in report.files] == ["a.txt", "b.md", "c.jsonl"]
+    assert report.problems == []
+
+
+# --- the bundled articles -------------------------------------------------------------
+
+
+def test_bundled_seed_file_with_three_articles():
+    articles = read_file(ARTICLES_DIR / "000_88f3d87ffd12de4e.txt")
+    assert [a.line for a in articles] == [1, 2, 3]
+    assert {a.source for a in articles} == {"articles/000_88f3d87ffd12de4e.txt"}
+    assert articles[2].title == "28일(현지시간) 미국 증시는 대형 기술주의 실적 발표와 미연준의 정책회의를 앞두고 혼조세로 출발했다."
+    assert all(a.outlet is None for a in articles)
+
+
+def test_bundled_seed_file_with_outlet_bylines():
+    articles = read_file(ARTICLES_DIR / "004_fdb6532c78211c37.txt")
+    assert [a.line for a in articles] == [1, 2, 3, 4, 5, 6]
+    assert {a.outlet for a in articles} == {"더지엠뉴스"}
+    assert [a.author for a in articles] == ["김완석", "박소영", None, None, None, None]
+    assert articles[2].title == "중국의 IT 제조업체 샤오미(小米, Xiaomi)가 인공지능 산업에서 존재감을 강화하고 있다."
+
+
+def test_bundled_folder():
+    report = read_paths([ARTICLES_DIR])
+    assert len(report.articles) == 9
+    assert report.problems == [] and report.duplicates == 0
+    assert report.files == ["articles/000_88f3d87ffd12de4e.txt", "articles/004_fdb6532c78211c37.txt"]

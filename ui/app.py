@@ -1,0 +1,252 @@
+"""The chat page: Gradio over rag.Pipeline.
+
+The page is served at once; models load (and the bundled index builds) in the background
+while the page says so. The LLM answers one question at a time: Gradio's queue holds the
+others and shows each person their place in line.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import threading
+from pathlib import Path
+
+import gradio as gr
+
+from rag import Pipeline, RagError
+from rag.config import Config, load_config
+from rag.errors import ConfigError, IngestError, ModelError, StoreError
+from rag.export import to_markdown
+from rag.ingest import store_upload
+from rag.pipeline import load_generator
+from ui.render import CSS, answer_html, esc, sources_html, streaming_html
+
+log = logging.getLogger(__name__)
+EXAMPLES = [
+    "엔비디아 주가는 왜 떨어졌어?",
+    "딥시크는 어떤 회사야?",
+    "샤오미가 공개한 AI 모델 이름은?",
+    "호주 정부는 딥시크에 대해 어떤 조치를 했어?",
+]
+UPLOAD_TYPES = [".txt", ".md", ".jsonl"]
+MAX_UPLOAD_MB = 50
+
+
+class App:
+    """The shared pipeline and its loading state; conversations live in each browser session."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.pipeline: Pipeline | None = None
+        self.status = "준비 중…"
+        self.failed = False
+        self._loader = threading.Thread(target=self._load, daemon=True)
+
+    def start(self) -> App:
+        self._loader.start()
+        return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._loader.join(timeout)
+        return self.pipeline is not None
+
+    def _load(self) -> None:
+        try:
+            self.pipeline = Pipeline.load(self.config, self._progress)
+            self.status = self.ready_status()
+        except RagError as e:
+            log.error("loading failed: %s", e)
+            self.failed, self.status = True, f"오류: {korean(e)}"
+
+    def _progress(self, message: str) -> None:
+        log.info(message)
+        self.status = f"{message.split(' / ')[0]}"
+
+    def ready_status(self) -> str:
+        p = self.pipeline
+        return f"준비됨 · 기사 {len(p.index.articles)}건 · 모델 `{p.config.llm.name}`"
+
+
+def korean_part(message: str) -> str:
+    """The Korean half of a bilingual "한국어 / English" message."""
+    head, sep, _ = message.partition(" / ")
+    return head if sep and re.search(r"[가-힣]", head) else message
+
+
+def korean(error: Exception) -> str:
+    """A short Korean message for a person; the details stay in the server log."""
+    text = str(error)
+    if (head := korean_part(text)) != text:
+        return head
+    if isinstance(error, ModelError):
+        return "모델을 준비하지 못했습니다. 네트워크를 확인하거나 터미널에서 `rag models pull`을 실행하세요."
+    if isinstance(error, StoreError):
+        return "색인을 열 수 없습니다. 터미널에서 `rag index --rebuild articles`로 다시 만드세요."
+    if isinstance(error, IngestError):
+        return f"파일을 읽을 수 없습니다: {text}"
+    if isinstance(error, ConfigError):
+        return "설정(models.yaml)에 문제가 있습니다. 서버 로그를 확인하세요."
+    return "요청을 처리하지 못했습니다. 서버 로그를 확인하세요."
+
+
+def build(app: App) -> gr.Blocks:
+    with gr.Blocks(title="뉴스 Q&A", analytics_enabled=False) as demo:
+        questions = gr.State([])  # this conversation's standalone questions, for follow-ups
+        gr.Markdown("## 뉴스 기사 Q&A  \n내 기사에서 찾아 답하고, 모든 문장에 출처를 답니다.")
+        status = gr.Markdown(app.status, elem_id="status")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(
+                    label="대화",
+                    height=460,
+                    examples=[{"text": q} for q in EXAMPLES],
+                    placeholder="**기사에 대해 무엇이든 물어보세요.** 아래 예시를 눌러 시작할 수 있습니다.",
+                    feedback_options=None,
+                    buttons=["copy"],
+                    elem_id="chat",
+                )
+                rewritten = gr.Markdown("", elem_classes="rewritten", elem_id="rewritten")
+                with gr.Row():
+                    box = gr.Textbox(placeholder="질문을 입력하세요 (Enter로 보내기)", show_label=False, scale=6, elem_id="question")
+                    send = gr.Button("보내기", variant="primary", scale=1, elem_id="send")
+                    stop = gr.Button("중지", variant="stop", scale=1, elem_id="stop")
+                with gr.Row():
+                    copy = gr.Button("메모로 복사", size="sm", elem_id="copy-memo")
+                    download = gr.DownloadButton("Markdown 저장", size="sm", value=None, elem_id="download-memo")
+                    clear = gr.Button("대화 지우기", size="sm", elem_id="clear")
+                memo = gr.Textbox(label="메모 (답변과 참고 기사)", lines=6, buttons=["copy"], interactive=False, elem_id="memo")
+            with gr.Column(scale=2):
+                sources = gr.HTML(sources_html(None), label="출처", elem_id="sources")
+                upload = gr.File(
+                    label=f"기사 추가 (.txt, .md, .jsonl · 파일당 {MAX_UPLOAD_MB}MB까지)",
+                    file_count="multiple",
+                    file_types=UPLOAD_TYPES,
+                    elem_id="upload",
+                )
+                with gr.Accordion("설정", open=False):
+                    top_k = gr.Slider(1, 8, value=app.config.settings.top_k, step=1, label="검색할 출처 수")
+                    profile = gr.Dropdown(
+                        list(app.config.profiles), value=app.config.profile, label="모델 프로필", elem_id="profile"
+                    )
+
+        def respond(message: str, history: list, asked: list[str], k: int):
+            message = (message or "").strip()
+            if not message:
+                gr.Warning(title="확인", message="질문을 입력하세요.")
+                return
+            pipeline = _ready(app)
+            history = history + [{"role": "user", "content": esc(message)}, {"role": "assistant", "content": "…"}]
+            yield history, gr.skip(), "", gr.skip(), gr.skip(), asked, ""
+            text = ""
+            try:
+                for event in pipeline.stream(message, asked, int(k)):
+                    if isinstance(event, str):
+                        text += event
+                        history[-1]["content"] = streaming_html(text)
+                        yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), asked, gr.skip()
+                    else:
+                        answer = event
+            except RagError as e:
+                raise gr.Error(title="오류", message=korean(e)) from None
+            history[-1]["content"] = answer_html(answer)
+            note = f"다시 쓴 질문: {esc(answer.question)}" if answer.asked else ""
+            memo_text = to_markdown(answer)
+            yield history, sources_html(answer), note, memo_text, _memo_file(memo_text), asked + [answer.question], gr.skip()
+
+        outputs = [chat, sources, rewritten, memo, download, questions, box]
+        inputs = [box, chat, questions, top_k]
+        asked_by_enter = box.submit(respond, inputs, outputs, concurrency_id="llm")
+        asked_by_button = send.click(respond, inputs, outputs, concurrency_id="llm")
+        asked_by_example = chat.example_select(_example, None, box).then(respond, inputs, outputs, concurrency_id="llm")
+        stop.click(None, cancels=[asked_by_enter, asked_by_button, asked_by_example])
+        clear.click(
+            lambda: ([], sources_html(None), "", "", None, []),
+            None,
+            [chat, sources, rewritten, memo, download, questions],
+            cancels=[asked_by_enter, asked_by_button, asked_by_example],
+        )
+        copy.click(
+            None,
+            memo,
+            None,
+            js="(m) => { if (!m) return; navigator.clipboard.writeText(m); }",
+        ).then(lambda m: gr.Info(title="안내", message="메모를 복사했습니다.") if m else gr.Warning(title="확인", message="복사할 답변이 없습니다."), memo, None)
+        upload.upload(lambda files, progress=gr.Progress(): _add_files(app, files, progress), upload, [status, upload], concurrency_id="llm")
+        profile.change(lambda name: _switch_profile(app, name), profile, status, concurrency_id="llm")
+
+        timer = gr.Timer(1.0)
+        timer.tick(lambda: (app.status, gr.Timer(active=app.pipeline is None and not app.failed)), None, [status, timer])
+    return demo
+
+
+def _ready(app: App) -> Pipeline:
+    if app.pipeline is None:
+        if app.failed:
+            raise gr.Error(title="오류", message=app.status.removeprefix("오류: "))
+        raise gr.Error(title="오류", message="모델을 불러오는 중입니다. 잠시 후 다시 시도하세요.")
+    return app.pipeline
+
+
+def _example(evt: gr.SelectData) -> str:
+    return evt.value["text"]
+
+
+def _memo_file(text: str) -> str:
+    folder = Path(tempfile.mkdtemp(prefix="memo-"))
+    path = folder / "answer.md"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def _add_files(app: App, files: list | None, progress: gr.Progress):
+    if not files:
+        return gr.skip(), None
+    pipeline = _ready(app)
+    stored = []
+    for f in files:
+        path = Path(f if isinstance(f, str) else f.name)
+        if path.suffix.lower() not in UPLOAD_TYPES:
+            gr.Warning(title="확인", message=f"{esc(path.name)}: .txt, .md, .jsonl 파일만 추가할 수 있습니다.")
+        elif path.stat().st_size > MAX_UPLOAD_MB << 20:
+            gr.Warning(title="확인", message=f"{esc(path.name)}: 파일이 {MAX_UPLOAD_MB}MB보다 큽니다.")
+        else:
+            stored.append(store_upload(path, app.config.data_dir / "uploads"))
+    if not stored:
+        return gr.skip(), None
+    progress(0, desc="기사 읽는 중")
+    try:
+        result = pipeline.add_files(stored, lambda stage, done, total: progress((done, total), desc="임베딩 중"))
+    except RagError as e:
+        raise gr.Error(title="오류", message=korean(e)) from None
+    for problem in result.problems[:5]:
+        gr.Warning(title="확인", message=esc(korean_part(problem)))
+    message = f"기사 {result.added}건 추가"
+    if result.duplicates:
+        message += f" · 중복 {result.duplicates}건 건너뜀"
+    gr.Info(title="안내", message=message)
+    return f"{app.ready_status()} · 최근 추가: {message}", None
+
+
+def _switch_profile(app: App, name: str) -> str:
+    pipeline = _ready(app)
+    if name == pipeline.config.profile:
+        return app.ready_status()
+    try:
+        config = load_config(app.config.source, name, app.config.index_dir)
+        if config.embedder != pipeline.config.embedder:
+            raise gr.Error(title="오류", message="이 프로필은 다른 임베딩 모델을 써서 색인을 다시 만들어야 합니다. `rag index --rebuild`를 쓰세요.")
+        app.status = f"모델 전환 중: {config.llm.name}"
+        generator = load_generator(config)
+    except RagError as e:
+        raise gr.Error(title="오류", message=korean(e)) from None
+    app.pipeline = Pipeline(config, pipeline.index, pipeline.embedder, generator)
+    return app.ready_status()
+
+
+def serve(config: Config, host: str = "127.0.0.1", port: int = 7860) -> None:
+    app = App(config).start()
+    demo = build(app)
+    demo.queue(default_concurrency_limit=1)
+    print(f"뉴스 Q&A: http://{host}:{port}  (Ctrl+C로 종료)", flush=True)
+    demo.launch(server_name=host, server_port=port, share=False, css=CSS, footer_links=[], quiet=True)

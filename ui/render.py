@@ -1,0 +1,138 @@
+"""HTML for the chat page. Every piece of article text and model output is escaped here,
+once, before any markup is added; links are made only from http(s) URLs."""
+from __future__ import annotations
+
+import html
+import re
+
+from rag.export import location
+from rag.types import Answer, Article, Citation, Hit
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def esc(text: str | None) -> str:
+    return html.escape(text or "", quote=True)
+
+
+def streaming_html(text: str) -> str:
+    """The answer while it streams: plain escaped text."""
+    return esc(text)
+
+
+def answer_html(answer: Answer) -> str:
+    """The final answer, each [n] a link to its source card with the quote on hover."""
+    by_n = {c.n: c for c in answer.citations}
+
+    def link(m: re.Match) -> str:
+        c = by_n.get(int(m.group(1)))
+        if c is None:
+            return m.group(0)
+        who = f" — {byline(c.article)}" if byline(c.article) else ""
+        tip = f"{c.article.title}{who} ({c.article.url or location(c.article)})\n“{c.quote}”"
+        return f'<a class="cite" href="#src-{c.n}" title="{esc(tip)}">[{c.n}]</a>'
+
+    return _MARKER.sub(link, esc(answer.text))
+
+
+def sources_html(answer: Answer | None) -> str:
+    """The sources panel: cited articles in citation order, then the uncited hits apart."""
+    if answer is None:
+        return '<div class="empty">질문하면 답변의 근거 기사가 여기에 표시됩니다.</div>'
+    parts = ['<div class="sources">']
+    groups = _by_article(answer.citations)
+    if groups:
+        parts.append(f"<h4>인용된 출처 · 기사 {len(groups)}건</h4>")
+        parts += [_article_card(cs) for cs in groups]
+    else:
+        parts.append('<div class="empty">이 답변에는 인용된 출처가 없습니다.</div>')
+    cited = {c.article.id for c in answer.citations}
+    others = [h for h in answer.hits if h.article.id not in cited]
+    if others:
+        parts.append(f'<details class="uncited"><summary>검색됐지만 인용되지 않은 기사 ({len(_one_per_article(others))})</summary>')
+        parts += [_hit_card(h) for h in _one_per_article(others)]
+        parts.append("</details>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def byline(article: Article) -> str:
+    reporter = f"{article.author} 기자" if article.author else None
+    return " · ".join(x for x in (article.outlet, reporter, article.date) if x)
+
+
+def _where(article: Article) -> str:
+    if article.url and re.match(r"^https?://", article.url, re.I):
+        return f'<a href="{esc(article.url)}" target="_blank" rel="noopener noreferrer">{esc(article.url)}</a>'
+    return f"<code>{esc(location(article))}</code>"
+
+
+def _by_article(citations: tuple[Citation, ...]) -> list[list[Citation]]:
+    groups: dict[str, list[Citation]] = {}
+    for c in citations:
+        groups.setdefault(c.article.id, []).append(c)
+    return list(groups.values())
+
+
+def _article_card(citations: list[Citation]) -> str:
+    """One article, its passage shown with every cited sentence marked and numbered."""
+    article = citations[0].article
+    text = article.text
+    marks = sorted({(c.quote_start, c.quote_end, c.n) for c in citations})
+    start = min(min(c.chunk.start, c.quote_start) for c in citations)
+    end = max(max(c.chunk.end, c.quote_end) for c in citations)
+    body, pos = [], start
+    for q_start, q_end, n in marks:
+        if q_start < pos:  # the same sentence cited under two numbers: mark it once
+            continue
+        body.append(esc(text[pos:q_start]))
+        body.append(f'<mark id="src-{n}">{esc(text[q_start:q_end])}<sup>[{n}]</sup></mark>')
+        pos = q_end
+    body.append(esc(text[pos:end]))
+    numbers = ", ".join(f"[{n}]" for n in sorted({c.n for c in citations}))
+    return (
+        f'<div class="src"><div class="src-title"><span class="n">{numbers}</span> {esc(article.title)}</div>'
+        f'<div class="meta">{_meta(article)}</div>'
+        f'<blockquote>{"…" if start > 0 else ""}{"".join(body)}{"…" if end < len(text) else ""}</blockquote></div>'
+    )
+
+
+def _meta(article: Article) -> str:
+    who = byline(article)
+    return f"{esc(who)} · {_where(article)}" if who else _where(article)
+
+
+def _hit_card(h: Hit) -> str:
+    return (
+        f'<div class="src uncited-src"><div class="src-title">{esc(h.article.title)}</div>'
+        f'<div class="meta">{_meta(h.article)}</div>'
+        f"<blockquote>{esc(h.chunk.text)}</blockquote></div>"
+    )
+
+
+def _one_per_article(hits: list[Hit]) -> list[Hit]:
+    seen, out = set(), []
+    for h in hits:
+        if h.article.id not in seen:
+            seen.add(h.article.id)
+            out.append(h)
+    return out
+
+
+CSS = """
+.sources h4 { margin: 0 0 8px; }
+.src { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
+.src mark:target { outline: 2px solid var(--color-accent); }
+.src mark sup { font-size: 0.7em; margin-left: 1px; }
+.src-title { font-weight: 600; }
+.src .n { color: var(--color-accent); }
+.src .meta { font-size: 0.85em; opacity: 0.8; margin: 2px 0 4px; word-break: break-all; }
+.src blockquote { margin: 0; font-size: 0.9em; line-height: 1.5; border-left: 3px solid var(--border-color-primary); padding-left: 8px; }
+.src mark { background: #ffe58a; color: #111; padding: 0 2px; }
+.uncited summary { cursor: pointer; opacity: 0.8; margin: 6px 0; }
+.uncited-src { opacity: 0.75; }
+a.cite { text-decoration: none; font-weight: 600; }
+.empty { opacity: 0.7; }
+.rewritten { font-size: 0.85em; opacity: 0.7; min-height: 1.2em; }
+#status { font-size: 0.9em; }
+"""
