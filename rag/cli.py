@@ -70,6 +70,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.set_defaults(run=cmd_chat)
 
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval and answer quality on a SQuAD/KorQuAD file")
+    p.add_argument("file", type=Path, help="SQuAD-format JSON (e.g. ../shared/eval/korquad/KorQuAD_v1.0_dev.json)")
+    p.add_argument("--sample", type=int, default=300, help="questions sampled for retrieval and answers")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--answers", type=int, nargs="?", const=100, default=0, metavar="N",
+                   help="also answer the first N sampled questions (default 100) and score them")
+    p.add_argument("--unanswerable", type=int, default=0, metavar="K",
+                   help="ask K questions with their gold paragraph removed; report the refusal rate")
+    p.add_argument("--paragraphs", type=int, help="index only the first N paragraphs (quick runs)")
+    p.add_argument("--eval-dir", type=Path, help="where the evaluation index is kept (default: in the model cache)")
+    p.add_argument("--json", type=Path, help="write every number, setting and answer to this file")
+    p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser("bench", parents=[common], help="measure latency, throughput and memory (prints a table, writes JSON)")
+    p.add_argument("--korquad", type=Path, default=Path(__file__).resolve().parent.parent.parent / "shared/eval/korquad/KorQuAD_v1.0_dev.json",
+                   help="SQuAD-format file used as the larger corpus")
+    p.add_argument("--paragraphs", type=int, default=300, help="paragraphs indexed for the throughput test")
+    p.add_argument("--repeats", type=int, default=1, help="times the seed questions are asked")
+    p.add_argument("--json", type=Path, default=Path("artifacts/bench.json"), help="where to write the numbers")
+    p.set_defaults(run=cmd_bench)
+
     models = sub.add_parser("models", help="fetch or list models").add_subparsers(dest="action", required=True)
     p = models.add_parser("pull", parents=[common], help="fetch and verify the profile's models")
     p.set_defaults(run=cmd_models_pull)
@@ -124,6 +145,49 @@ def cmd_ask(args, config: Config) -> int:
         print("\n출처:")
     for c in answer.citations:
         print(f"[{c.n}] {reference(c.article)}\n    “{c.quote}”")
+    return 0
+
+
+def cmd_eval(args, config: Config) -> int:
+    from .evaluate import run_eval
+
+    report = run_eval(
+        config, args.file, args.sample, args.seed, args.answers, args.unanswerable, args.paragraphs,
+        args.eval_dir, progress=_say,
+    )
+    print(format_report(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"\nJSON: {args.json}")
+    return 0
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{report['file']} · {report['questions']} questions (seed {report['seed']}) · "
+             f"{report['paragraphs']} paragraphs · {report['models']['llm']} / {report['models']['embedder']}",
+             "", f"{'retrieval':10} {'R@1':>7} {'R@5':>7} {'R@10':>7} {'MRR':>7}"]
+    for mode, m in report["retrieval"].items():
+        lines.append(f"{mode:10} {m['R@1']:7.3f} {m['R@5']:7.3f} {m['R@10']:7.3f} {m['MRR']:7.3f}")
+    if "answers" in report:
+        a = report["answers"]
+        lines += ["", f"answers ({a['n']}): containment {a['containment']:.1%} · citation precision "
+                  f"{a['citation_precision'] or 0:.1%} · false refusals {a['false_refusal']:.1%} · "
+                  f"Korean-only {a['korean_only']:.1%} · {a['seconds_mean']} s/answer"]
+    if "unanswerable" in report:
+        u = report["unanswerable"]
+        lines.append(f"unanswerable ({u['n']}): refused {u['refusal']:.1%}")
+    return "\n".join(lines)
+
+
+def cmd_bench(args, config: Config) -> int:
+    from .bench import format_bench, run_bench
+
+    report = run_bench(config, args.korquad, args.paragraphs, args.repeats, progress=_say)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(format_bench(report))
+    print(f"\nJSON: {args.json}")
     return 0
 
 

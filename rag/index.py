@@ -48,7 +48,19 @@ def index_paths(
 ) -> IndexResult:
     """Bring the index in `index_dir` up to date with the given files and folders."""
     paths = [Path(p) for p in paths]
-    report = read_paths(paths)
+    return index_report(read_paths(paths), paths, index_dir, embedder, settings, rebuild, progress)
+
+
+def index_report(
+    report: IngestReport,
+    paths: list[Path],
+    index_dir: Path,
+    embedder: Embedder,
+    settings: Settings,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IndexResult:
+    """Index articles already read (`paths` are what was read, for finding removed files)."""
     expected = store.identity(embedder.model_id, embedder.dim, settings.chunk_size, settings.chunk_overlap)
     with store.lock(index_dir):
         fresh = rebuild or not store.exists(index_dir)

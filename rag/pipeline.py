@@ -7,6 +7,7 @@ then the finished Answer (whose text has the checked, renumbered citations).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -120,8 +121,20 @@ class Pipeline:
         return result
 
 
+MAX_QUESTION = 1000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
 def check_question(question: str) -> str:
-    question = " ".join((question or "").split())
+    """The question cleaned of control characters, or a RagError saying what to fix."""
+    question = " ".join(_CONTROL.sub(" ", question or "").split())
     if not question:
         raise RagError("질문이 비어 있습니다 / The question is empty: type a question.")
+    if len(question) > MAX_QUESTION:
+        raise RagError(
+            f"질문이 너무 깁니다 (최대 {MAX_QUESTION:,}자, 현재 {len(question):,}자) / The question is too "
+            f"long ({len(question):,} characters; at most {MAX_QUESTION:,}): ask about one thing at a time."
+        )
+    if not re.search(r"\w", question):
+        raise RagError("질문에 글자가 없습니다. 단어로 질문해 주세요 / The question has no words: ask in words.")
     return question

@@ -19,7 +19,7 @@ from rag.config import Config, load_config
 from rag.errors import ConfigError, IngestError, ModelError, StoreError
 from rag.export import to_markdown
 from rag.ingest import store_upload
-from rag.pipeline import load_generator
+from rag.pipeline import check_question, load_generator
 from ui.render import CSS, answer_html, esc, sources_html, streaming_html
 
 log = logging.getLogger(__name__)
@@ -131,9 +131,13 @@ def build(app: App) -> gr.Blocks:
                     )
 
         def respond(message: str, history: list, asked: list[str], k: int):
-            message = (message or "").strip()
-            if not message:
+            if not (message or "").strip():
                 gr.Warning(title="확인", message="질문을 입력하세요.")
+                return
+            try:
+                message = check_question(message)
+            except RagError as e:
+                gr.Warning(title="확인", message=korean(e))
                 return
             pipeline = _ready(app)
             history = history + [{"role": "user", "content": esc(message)}, {"role": "assistant", "content": "…"}]

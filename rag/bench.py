@@ -1,0 +1,245 @@
+"""Benchmarks: latency, throughput and memory, measured in one run on this machine.
+
+Numbers are printed and written as JSON; nothing here asserts a time. Ratios (ours vs a
+naive pipeline, ours vs raw llama.cpp) come from the same run, so a noisy machine skews
+both sides alike.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from . import store
+from .config import Config
+from .evaluate import build_index, load_squad
+from .index import index_paths
+from .pipeline import Pipeline, load_embedder, load_generator, open_or_build_index
+from .retrieve import retrieve
+from .types import Chunk
+
+SEED_QUESTIONS = [
+    "엔비디아 주가는 왜 떨어졌어?",
+    "삼성전자의 올해 3분기 영업이익은 얼마야?",
+    "딥시크는 어떤 회사야?",
+    "샤오미가 공개한 AI 모델 이름은?",
+    "호주 정부는 딥시크에 대해 어떤 조치를 했어?",
+    "그록 3는 누가 언제 공개해?",
+    "세계 AI 과학자 100명 가운데 중국계는 몇 명이야?",
+    "중국 과학자들이 중국으로 돌아오는 이유는?",
+    "리창 총리는 보험산업에 대해 뭐라고 했어?",
+    "엔비디아 시가총액은 얼마나 줄었어?",
+]
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile.
+
+    >>> pct([1.0, 2.0, 3.0, 4.0], 50), pct([1.0, 2.0, 3.0, 4.0], 95)
+    (2.0, 4.0)
+    """
+    ordered = sorted(values)
+    rank = max(1, int(np.ceil(q / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+def summary(values: list[float]) -> dict:
+    return {"p50": round(pct(values, 50), 3), "p95": round(pct(values, 95), 3), "mean": round(statistics.fmean(values), 3)}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def time_answers(pipeline: Pipeline, questions: list[str]) -> dict:
+    """First token, total time and prompt tokens of our pipeline, per question."""
+    first, total, prompt_tokens, gen_rates = [], [], [], []
+    for q in questions:
+        answer = pipeline.ask(q)
+        first.append(answer.timings["first_token"])
+        total.append(answer.timings["total"])
+        stats = pipeline.generator.last_stats
+        prompt_tokens.append(stats["prompt_tokens"])
+        if stats["generated_tokens"] > 1:
+            gen_rates.append(stats["generation_tps"])
+    return {
+        "first_token_s": summary(first),
+        "total_s": summary(total),
+        "prompt_tokens": summary(prompt_tokens),
+        "generation_tps": summary(gen_rates) if gen_rates else None,
+    }
+
+
+def time_naive(pipeline: Pipeline, questions: list[str], k: int = 5) -> dict:
+    """The common baseline: top-k whole chunks stuffed into the prompt, no prefix cache."""
+    from .prompt import SYSTEM_PROMPT
+
+    first, total, prompt_tokens = [], [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        hits = retrieve(pipeline.index, pipeline.embedder, q, k)
+        context = "\n\n".join(f"[{i}] {h.article.title}\n{h.chunk.text}" for i, h in enumerate(hits, 1))
+        messages = [{"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "user", "content": f"[자료]\n{context}\n[자료 끝]\n\n[질문] {q}"}]
+        pipeline.generator.forget()  # no prefix reuse
+        t_first = None
+        for _ in pipeline.generator.stream(messages, pipeline.config.settings.max_tokens):
+            t_first = t_first or time.perf_counter()
+        end = time.perf_counter()
+        first.append((t_first or end) - t0)
+        total.append(end - t0)
+        prompt_tokens.append(pipeline.generator.last_stats["prompt_tokens"])
+    return {"first_token_s": summary(first), "total_s": summary(total), "prompt_tokens": summary(prompt_tokens)}
+
+
+def raw_llama(pipeline: Pipeline, prompt_tokens: int = 512, gen_tokens: int = 128) -> dict:
+    """llama.cpp's own speed on this machine: prompt processing and generation tokens/s."""
+    return pipeline.generator.raw_speed(prompt_tokens, gen_tokens)
+
+
+def time_retrieval(index: store.Index, embedder, questions: list[str], config: Config) -> dict:
+    s = config.settings
+    times = []
+    for q in questions:
+        t = time.perf_counter()
+        retrieve(index, embedder, q, s.top_k, s.candidates, s.dense_weight)
+        times.append((time.perf_counter() - t) * 1000)
+    return {"chunks": len(index.chunks), "ms": summary(times)}
+
+
+def grow_index(index: store.Index, folder: Path, target: int) -> store.Index:
+    """The same index padded to `target` chunks with perturbed copies (no embedding needed)."""
+    rng = np.random.default_rng(0)
+    vectors = np.vstack([index.dense._index.reconstruct(c.id) for c in index.chunks])
+    chunks, toks, vecs = [], [], []
+    next_id = index.manifest["next_chunk_id"]
+    articles = dict(index.articles)
+    while len(index.chunks) + len(chunks) < target:
+        i = len(chunks) % len(index.chunks)
+        base = index.chunks[i]
+        v = vectors[i] + rng.normal(0, 0.02, vectors.shape[1]).astype(np.float32)
+        chunks.append(Chunk(next_id, base.article_id, base.text, base.start, base.end))
+        toks.append(index.tokens[i])
+        vecs.append(v / np.linalg.norm(v))
+        next_id += 1
+    with store.lock(folder):
+        return store.write_index(folder, index, articles, chunks, toks, np.vstack(vecs))
+
+
+def time_indexing(config: Config, embedder, squad: Path, paragraphs: int, workdir: Path) -> dict:
+    """Throughput from an empty index, and how soon one added article is searchable."""
+    corpus = load_squad(squad, paragraphs)
+    t = time.perf_counter()
+    index = build_index(corpus, workdir / "idx", embedder, config)
+    seconds = time.perf_counter() - t
+    one = workdir / "one.txt"
+    one.write_text("# 새 기사\n\n테스트전자는 오늘 신형 스마트폰 제로폰 X1을 99만원에 출시한다고 밝혔다.\n", encoding="utf-8")
+    t = time.perf_counter()
+    result = index_paths([one], workdir / "idx", embedder, config.settings)
+    hits = retrieve(result.index, embedder, "제로폰 X1 가격", 1)
+    added_s = time.perf_counter() - t
+    return {
+        "articles": len(corpus.articles),
+        "chunks": len(index.chunks),
+        "seconds": round(seconds, 2),
+        "chunks_per_s": round(len(index.chunks) / seconds, 2),
+        "articles_per_s": round(len(corpus.articles) / seconds, 2),
+        "one_article_searchable_s": round(added_s, 3),
+        "found": bool(hits and "제로폰" in hits[0].chunk.text),
+    }
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem / 1024 / 1024, 1), "python": platform.python_version()}
+
+
+def run_bench(config: Config, squad: Path | None, paragraphs: int = 300, repeats: int = 1,
+              progress: Callable[[str], None] = print) -> dict:
+    report: dict = {"machine": machine(), "profile": config.profile, "models": {"llm": config.llm.name, "embedder": config.embedder.name}}
+    t0 = time.perf_counter()
+    embedder = load_embedder(config, progress)
+    generator = load_generator(config, progress)
+    index = open_or_build_index(config, embedder, progress)
+    report["load_s"] = round(time.perf_counter() - t0, 2)
+    pipeline = Pipeline(config, index, embedder, generator)
+    questions = SEED_QUESTIONS * repeats
+    progress("raw llama.cpp speed")
+    report["raw_llama"] = raw_llama(pipeline)
+    progress("our pipeline on the seed questions")
+    pipeline.ask(SEED_QUESTIONS[0])  # warm-up: the fixed system prompt enters the KV cache once
+    report["ours"] = time_answers(pipeline, questions)
+    progress("naive pipeline on the same questions")
+    report["naive"] = time_naive(pipeline, questions)
+    report["ours_vs_naive_first_token"] = round(report["ours"]["first_token_s"]["p50"] / report["naive"]["first_token_s"]["p50"], 3)
+    if report["ours"]["generation_tps"]:
+        report["generation_vs_raw"] = round(report["ours"]["generation_tps"]["p50"] / report["raw_llama"]["generation_tps"], 3)
+    report["peak_rss_mb_answering"] = round(peak_rss_mb(), 1)
+    report["retrieval_bundled"] = time_retrieval(index, embedder, questions, config)
+    if squad and squad.exists():
+        with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+            progress(f"indexing throughput on {paragraphs} KorQuAD paragraphs")
+            report["indexing"] = time_indexing(config, embedder, squad, paragraphs, Path(tmp))
+            progress("retrieval at 10,000 chunks")
+            big = grow_index(store.open_index(Path(tmp) / "idx", _identity(config, embedder)), Path(tmp) / "idx", 10_000)
+            korquad_q = [q.text for q in load_squad(squad, paragraphs).questions[:50]]
+            report["retrieval_10k"] = time_retrieval(big, embedder, korquad_q, config)
+    report["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return report
+
+
+def _identity(config: Config, embedder) -> dict:
+    s = config.settings
+    return store.identity(embedder.model_id, embedder.dim, s.chunk_size, s.chunk_overlap)
+
+
+def format_bench(r: dict) -> str:
+    """The report as a Markdown table (pasted into the README as is)."""
+    m = r["machine"]
+    rows = [
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM; profile `{r['profile']}` "
+        f"({r['models']['llm']}, {r['models']['embedder']})",
+        "",
+        "| measure | ours | naive (top-5 chunks, no prefix cache) |",
+        "| --- | --- | --- |",
+    ]
+    o, n = r["ours"], r["naive"]
+    rows.append(f"| first token p50 / p95 (s) | {o['first_token_s']['p50']} / {o['first_token_s']['p95']} | "
+                f"{n['first_token_s']['p50']} / {n['first_token_s']['p95']} |")
+    rows.append(f"| answer total p50 / p95 (s) | {o['total_s']['p50']} / {o['total_s']['p95']} | "
+                f"{n['total_s']['p50']} / {n['total_s']['p95']} |")
+    rows.append(f"| prompt tokens p50 | {o['prompt_tokens']['p50']:.0f} | {n['prompt_tokens']['p50']:.0f} |")
+    raw = r["raw_llama"]
+    rows += [
+        "",
+        "| measure | value |",
+        "| --- | --- |",
+        f"| first token, ours / naive (p50) | {r['ours_vs_naive_first_token']} |",
+        f"| generation tokens/s (ours p50 / raw llama.cpp) | {o['generation_tps']['p50'] if o['generation_tps'] else '-'} / {raw['generation_tps']} (ratio {r.get('generation_vs_raw', '-')}) |",
+        f"| raw llama.cpp prompt tokens/s | {raw['prompt_tps']} |",
+        f"| retrieval p50 / p95, {r['retrieval_bundled']['chunks']} chunks (ms) | {r['retrieval_bundled']['ms']['p50']:.0f} / {r['retrieval_bundled']['ms']['p95']:.0f} |",
+    ]
+    if "retrieval_10k" in r:
+        rows.append(f"| retrieval p50 / p95, {r['retrieval_10k']['chunks']:,} chunks (ms) | {r['retrieval_10k']['ms']['p50']:.0f} / {r['retrieval_10k']['ms']['p95']:.0f} |")
+    if "indexing" in r:
+        ix = r["indexing"]
+        rows.append(f"| indexing from empty ({ix['articles']} articles, {ix['chunks']} chunks) | {ix['chunks_per_s']} chunks/s, {ix['articles_per_s']} articles/s |")
+        rows.append(f"| one added article searchable (s) | {ix['one_article_searchable_s']} |")
+    if "cold_start" in r:
+        c = r["cold_start"]
+        rows.append(f"| cold start: page ready / first answer (s) | {c['page_ready_s']} / {c['first_answer_s']} |")
+    rows.append(f"| model load (s) | {r['load_s']} |")
+    rows.append(f"| peak RSS while answering / whole run (MB) | {r['peak_rss_mb_answering']:.0f} / {r['peak_rss_mb']:.0f} |")
+    return "\n".join(rows)

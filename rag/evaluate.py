@@ -1,0 +1,236 @@
+"""The evaluation harness: retrieval and answer quality on a SQuAD/KorQuAD-format file.
+
+The paragraphs are indexed as articles into their own index folder (never the user's),
+questions are sampled with a seed, and the pipeline is scored as a person would use it:
+- retrieval: R@1/5/10 and MRR of the gold paragraph, for dense, BM25 and hybrid;
+- answers: gold-span containment, citation precision, false refusals, Korean-only rate;
+- unanswerable: questions asked with their gold paragraph removed; the refusal rate.
+Greedy decoding makes a run with the same seed repeatable.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import store
+from .config import Config
+from .embed import Embedder
+from .errors import StoreError
+from .index import index_report
+from .ingest import IngestReport, make_article
+from .pipeline import Pipeline
+from .retrieve import retrieve
+from .types import Answer
+
+log = logging.getLogger(__name__)
+MODES = {"dense": 1.0, "bm25": 0.0}  # dense_weight giving each retriever alone
+KS = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    answers: tuple[str, ...]
+    gold: str  # article id of the gold paragraph
+
+
+@dataclass
+class Corpus:
+    articles: list  # Article
+    questions: list[Question]
+    fingerprint: str
+
+
+def load_squad(path: Path, max_paragraphs: int | None = None) -> Corpus:
+    """Paragraphs become articles (titled by their page); questions point at their paragraph."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    articles, questions, seen = [], [], set()
+    for doc in raw["data"]:
+        for i, para in enumerate(doc["paragraphs"]):
+            if max_paragraphs is not None and len(articles) >= max_paragraphs:
+                break
+            article = make_article(para["context"], f"{Path(path).name}#{doc['title']}/{i}", title=doc["title"])
+            if article.id in seen:
+                continue
+            seen.add(article.id)
+            articles.append(article)
+            for qa in para["qas"]:
+                answers = tuple(a["text"] for a in qa.get("answers", []))
+                questions.append(Question(str(qa["id"]), qa["question"], answers, article.id))
+    digest = hashlib.sha256("".join(a.id for a in articles).encode()).hexdigest()[:12]
+    return Corpus(articles, questions, digest)
+
+
+def sample(questions: list[Question], n: int, seed: int) -> list[Question]:
+    rng = random.Random(seed)
+    return rng.sample(questions, min(n, len(questions)))
+
+
+def build_index(corpus: Corpus, folder: Path, embedder: Embedder, config: Config, progress=None) -> store.Index:
+    """Index the corpus into `folder`, reusing it when it already holds this corpus."""
+    s = config.settings
+    expected = store.identity(embedder.model_id, embedder.dim, s.chunk_size, s.chunk_overlap)
+    if store.exists(folder):
+        try:
+            index = store.open_index(folder, expected)
+            if set(index.articles) == {a.id for a in corpus.articles}:
+                return index
+        except StoreError:
+            pass  # built with other settings or damaged: build it again below
+    report = IngestReport(articles=list(corpus.articles))
+    return index_report(report, [], folder, embedder, s, rebuild=True, progress=progress).index
+
+
+def without(index: store.Index, article_ids: set[str], folder: Path) -> store.Index:
+    """A copy of the index with some articles removed (nothing is embedded again)."""
+    kept = {aid: a for aid, a in index.articles.items() if aid not in article_ids}
+    no_vectors = np.zeros((0, index.manifest["embedding"]["dim"]), dtype=np.float32)
+    with store.lock(folder):
+        return store.write_index(folder, index, kept, [], [], no_vectors)
+
+
+def retrieval_scores(index: store.Index, embedder: Embedder, questions: list[Question], config: Config) -> dict:
+    """R@k and MRR of the gold paragraph per retriever, ranked by article."""
+    s = config.settings
+    weights = {**MODES, "hybrid": s.dense_weight}
+    ranks: dict[str, list[int | None]] = {m: [] for m in weights}
+    for q in questions:
+        for mode, weight in weights.items():
+            hits = retrieve(index, embedder, q.text, s.candidates, s.candidates, weight)
+            ranked = list(dict.fromkeys(h.article.id for h in hits))
+            ranks[mode].append(ranked.index(q.gold) + 1 if q.gold in ranked else None)
+    return {mode: _rank_metrics(r) for mode, r in ranks.items()}
+
+
+def _rank_metrics(ranks: list[int | None]) -> dict:
+    n = len(ranks) or 1
+    out = {f"R@{k}": round(sum(1 for r in ranks if r and r <= k) / n, 4) for k in KS}
+    out["MRR"] = round(sum(1 / r for r in ranks if r) / n, 4)
+    return out
+
+
+@dataclass
+class AnswerRecord:
+    question: str
+    gold: tuple[str, ...]
+    answer: str
+    refused: bool
+    contains: bool
+    citations: int
+    citations_gold: int
+    korean: bool
+    seconds: float
+    quotes: list[str] = field(default_factory=list)
+
+
+def answer_scores(pipeline: Pipeline, questions: list[Question], on_record: Callable | None = None) -> tuple[dict, list]:
+    records = []
+    for q in questions:
+        t = time.perf_counter()
+        answer = pipeline.ask(q.text)
+        rec = AnswerRecord(
+            question=q.text,
+            gold=q.answers,
+            answer=answer.text,
+            refused=answer.refused,
+            contains=any(normalize(g) in normalize(answer.text) for g in q.answers if g) and not answer.refused,
+            citations=len(answer.citations),
+            citations_gold=sum(1 for c in answer.citations if c.article.id == q.gold),
+            korean=is_korean(answer, q.text),
+            seconds=round(time.perf_counter() - t, 2),
+            quotes=[c.quote for c in answer.citations],
+        )
+        records.append(rec)
+        if on_record:
+            on_record(rec)
+    n = len(records) or 1
+    cited = sum(r.citations for r in records)
+    return {
+        "containment": round(sum(r.contains for r in records) / n, 4),
+        "citation_precision": round(sum(r.citations_gold for r in records) / cited, 4) if cited else None,
+        "false_refusal": round(sum(r.refused for r in records) / n, 4),
+        "korean_only": round(sum(r.korean for r in records) / n, 4),
+        "seconds_mean": round(sum(r.seconds for r in records) / n, 2),
+    }, records
+
+
+def refusal_scores(pipeline: Pipeline, questions: list[Question]) -> tuple[dict, list]:
+    records = [(q.text, pipeline.ask(q.text)) for q in questions]
+    n = len(records) or 1
+    return {"refusal": round(sum(a.refused for _, a in records) / n, 4)}, [
+        {"question": t, "answer": a.text, "refused": a.refused} for t, a in records
+    ]
+
+
+def normalize(text: str) -> str:
+    """Lowercase, without spaces and punctuation, for span containment.
+
+    >>> normalize("1,300억 원.") == normalize("1300억원")
+    True
+    """
+    return re.sub(r"[\s\W_]+", "", text.lower())
+
+
+def is_korean(answer: Answer, question: str) -> bool:
+    """Hangul answer whose Latin words, if any, are names taken from the question or sources."""
+    if answer.refused:
+        return True
+    allowed = (question + " ".join(h.chunk.text for h in answer.hits)).lower()
+    stray = [w for w in re.findall(r"[A-Za-z]{3,}", answer.text) if w.lower() not in allowed]
+    return bool(re.search(r"[가-힣]", answer.text)) and not stray
+
+
+
+
+def run_eval(
+    config: Config,
+    path: Path,
+    n: int,
+    seed: int,
+    answers: int = 0,
+    unanswerable: int = 0,
+    max_paragraphs: int | None = None,
+    eval_dir: Path | None = None,
+    progress: Callable[[str], None] = log.info,
+) -> dict:
+    """The whole evaluation; returns the report (every number, the settings, models and seed)."""
+    from .pipeline import load_embedder, load_generator
+
+    embedder = load_embedder(config, progress)
+    corpus = load_squad(path, max_paragraphs)
+    folder = eval_dir or config.cache_dir / "eval" / corpus.fingerprint
+    progress(f"평가 색인 / evaluation index: {len(corpus.articles)} paragraphs → {folder}")
+    index = build_index(corpus, folder, embedder, config,
+                        lambda stage, done, total: progress(f"  embedding {done}/{total} chunks"))
+    questions = sample(corpus.questions, n, seed)
+    report = {
+        "file": str(path), "seed": seed, "questions": len(questions), "paragraphs": len(corpus.articles),
+        "models": {"llm": config.llm.name, "embedder": config.embedder.name},
+        "settings": asdict(config.settings),
+        "retrieval": retrieval_scores(index, embedder, questions, config),
+    }
+    if answers or unanswerable:
+        generator = load_generator(config, progress)
+    if answers:
+        asked = [q for q in questions if q.answers][:answers]
+        scores, records = answer_scores(Pipeline(config, index, embedder, generator), asked,
+                                        lambda r: progress(f"  {'✓' if r.contains else '✗'} {r.question} → {r.answer[:60]}"))
+        report["answers"] = {"n": len(asked), **scores}
+        report["answer_records"] = [asdict(r) for r in records]
+    if unanswerable:
+        picked = random.Random(seed + 1).sample(corpus.questions, min(unanswerable, len(corpus.questions)))
+        reduced = without(index, {q.gold for q in picked}, Path(str(folder) + "-without"))
+        scores, records = refusal_scores(Pipeline(config, reduced, embedder, generator), picked)
+        report["unanswerable"] = {"n": len(picked), **scores}
+        report["unanswerable_records"] = records
+    return report
