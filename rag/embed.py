@@ -21,8 +21,17 @@ class Embedder(Protocol):
     dim: int
 
     def embed_documents(
-        self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int, int], None] | None = None,
+        titles: Sequence[str] | None = None,
     ) -> np.ndarray: ...
+
+    def _with_prompt(self, text: str, title: str | None) -> str:
+        prompt = self._doc_prompt
+        if title and "title: none" in prompt:
+            prompt = prompt.replace("title: none", "title: " + " ".join(title.split()))
+        return prompt + text
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
@@ -66,18 +75,32 @@ class SentenceTransformerEmbedder:
         self.dim = int(self._model.get_embedding_dimension())
         self.batch_size = batch_size
         prompts = getattr(self._model, "prompts", {}) or {}
-        self._doc_prompt = "document" if "document" in prompts else None
+        self._doc_prompt = prompts.get("document", "")
         self._query_prompt = "query" if "query" in prompts else None
         log.info("embedder %s loaded (%s, dim %d)", model_id, "bfloat16" if use_bf16 else "float32", self.dim)
 
-    def embed_documents(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    def embed_documents(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int, int], None] | None = None,
+        titles: Sequence[str] | None = None,
+    ) -> np.ndarray:
+        """Document vectors; a chunk's article title goes into the model's document prompt
+        ("title: … | text: …" for EmbeddingGemma), which helps later chunks of an article."""
+        texts = [self._with_prompt(t, titles[i] if titles else None) for i, t in enumerate(texts)]
         out = []
         step = self.batch_size * 8  # report progress every few batches
         for i in range(0, len(texts), step):
-            out.append(self._encode(texts[i : i + step], self._doc_prompt))
+            out.append(self._encode(texts[i : i + step], None))
             if progress:
                 progress(min(i + step, len(texts)), len(texts))
         return np.vstack(out) if out else np.zeros((0, self.dim), dtype=np.float32)
+
+    def _with_prompt(self, text: str, title: str | None) -> str:
+        prompt = self._doc_prompt
+        if title and "title: none" in prompt:
+            prompt = prompt.replace("title: none", "title: " + " ".join(title.split()))
+        return prompt + text
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([text], self._query_prompt)[0]

@@ -1,6 +1,7 @@
 """Text generation: the Generator contract and its llama-cpp-python implementation."""
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import time
@@ -47,34 +48,39 @@ class LlamaGenerator:
             ) from None
         self.model_id = model_id
         self.last_stats: dict = {}
+        self._formatter = _chat_formatter(self._llm)
+        self._stop = {self._llm.token_eos(), *self._llm.tokenize(b"<|im_end|>", add_bos=False, special=True)[:1]}
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
-        """Stream the reply. A prompt that starts like the previous one (the fixed system
-        prompt) reuses its KV state: llama-cpp-python evaluates only the new tokens."""
-        chunks = self._llm.create_chat_completion(
-            messages=messages,
-            stream=True,
-            temperature=0.0,
-            top_k=1,
-            repeat_penalty=1.0,  # a penalty also hits words copied from the sources ("딥시크" → "디시크")
-            max_tokens=max_tokens,
-        )
-        t0, first, prompt_tokens, pieces = time.perf_counter(), None, 0, 0
-        for chunk in chunks:
-            piece = chunk["choices"][0]["delta"].get("content")
-            if piece:
-                if first is None:
-                    first, prompt_tokens = time.perf_counter(), self._llm.n_tokens - 1
-                pieces += 1
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = "") -> Iterator[str]:
+        """Stream the reply (`prefix` starts the assistant's turn and is not yielded).
+
+        Tokens are decoded here with an incremental UTF-8 decoder: llama-cpp-python's own
+        streaming drops Hangul syllables whose bytes span two tokens ("스크린" → "스린").
+        A prompt that starts like the previous one (the fixed system prompt) reuses its KV
+        state: llama-cpp-python's generate() evaluates only the tokens after the shared prefix.
+        """
+        tokens = self._llm.tokenize((self._format(messages) + prefix).encode("utf-8"), add_bos=True, special=True)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")  # stray bytes the model emits
+        t0, first, generated = time.perf_counter(), None, 0
+        for token in self._llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0):
+            if token in self._stop or generated >= max_tokens:
+                break
+            generated += 1
+            first = first or time.perf_counter()
+            if piece := decoder.decode(self._llm.detokenize([token])):
                 yield piece
+        if tail := decoder.decode(b"", final=True):
+            yield tail
         end = time.perf_counter()
-        generated = self._llm.n_tokens - prompt_tokens if first else 0
         self.last_stats = {
-            "prompt_tokens": prompt_tokens,
+            "prompt_tokens": len(tokens),
             "generated_tokens": generated,
             "first_token_s": round((first or end) - t0, 3),
-            "generation_tps": round((generated - 1) / (end - first), 2) if first and generated > 1 and end > first else 0.0,
+            "generation_tps": round((generated - 1) / (end - first), 2) if first and generated > 1 else 0.0,
         }
+
+    def _format(self, messages: list[dict[str, str]]) -> str:
+        return self._formatter(messages=messages).prompt
 
     def forget(self) -> None:
         """Drop the reusable prefix, so the next prompt is evaluated from scratch."""
@@ -101,3 +107,16 @@ class LlamaGenerator:
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+
+def _chat_formatter(llm):
+    """The chat template stored in the GGUF (ChatML for Qwen), as a prompt formatter."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise ModelError("The GGUF model has no chat template; use an instruction-tuned model with one.")
+    vocab = llm.tokenizer()
+    eos = vocab.decode([llm.token_eos()]) if llm.token_eos() >= 0 else ""
+    bos = vocab.decode([llm.token_bos()]) if llm.token_bos() >= 0 else ""
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)

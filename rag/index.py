@@ -106,7 +106,9 @@ def _embed_new(
     texts = [c.text for c in chunks]
     toks = tokens_many(texts) if texts else []
     report = (lambda done, total: progress("embed", done, total)) if progress else None
-    vectors = embedder.embed_documents(texts, progress=report) if texts else np.zeros((0, embedder.dim), np.float32)
+    title_of = {a.id: a.title for a in articles}
+    titles = [title_of[c.article_id] for c in chunks]
+    vectors = embedder.embed_documents(texts, progress=report, titles=titles) if texts else np.zeros((0, embedder.dim), np.float32)
     return chunks, toks, vectors
 
 

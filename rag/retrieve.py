@@ -16,7 +16,7 @@ def retrieve(
     question: str,
     k: int,
     candidates: int = 50,
-    dense_weight: float = 0.4,
+    dense_weight: float = 0.5,
     timings: dict[str, float] | None = None,
 ) -> list[Hit]:
     """The k best chunks for a question, each carrying its dense and BM25 rank."""

@@ -13,6 +13,11 @@ import numpy as np
 
 from .split import kiwi
 
+# Tuned on KorQuAD dev questions outside the measured sample (seed 11): chunks are short
+# and similar in length, so a weak length normalization (b) and early term saturation (k1)
+# rank better than the Lucene defaults 1.5/0.75 (hybrid R@1 .920 vs .903).
+K1, B = 0.9, 0.4
+
 # nouns, proper nouns, numerals, foreign words, hanja, numbers, verb/adjective stems, roots
 CONTENT_TAGS = frozenset({"NNG", "NNP", "NR", "SL", "SH", "SN", "VV", "VA", "XR"})
 
@@ -43,7 +48,7 @@ class SparseIndex:
     def build(cls, docs: list[list[str]]) -> SparseIndex:
         if not docs:
             return cls(None)
-        bm25 = bm25s.BM25()
+        bm25 = bm25s.BM25(k1=K1, b=B)
         # an empty document (all particles) would break bm25s: give it a token no query has
         bm25.index([d or ["\x00"] for d in docs], show_progress=False)
         return cls(bm25)

@@ -61,7 +61,10 @@ class FakeEmbedder:
         return v / norm
 
     def embed_documents(
-        self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int, int], None] | None = None,
+        titles: Sequence[str] | None = None,
     ) -> np.ndarray:
         texts = list(texts)
         self.calls.append(("documents", len(texts)))
