@@ -6,16 +6,13 @@ both sides alike.
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 import resource
-import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -196,8 +193,40 @@ def run_bench(config: Config, squad: Path | None, paragraphs: int = 300, repeats
             big = grow_index(store.open_index(Path(tmp) / "idx", _identity(config, embedder)), Path(tmp) / "idx", 10_000)
             korquad_q = [q.text for q in load_squad(squad, paragraphs).questions[:50]]
             report["retrieval_10k"] = time_retrieval(big, embedder, korquad_q, config)
+    progress("cold start")
+    report["cold_start"] = cold_start(config)
     report["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return report
+
+
+def cold_start(config: Config) -> dict:
+    """Process start to chat page served, and process start to a first answer (`rag ask`)."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    rag = str(Path(sys.executable).with_name("rag"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    server = subprocess.Popen([rag, "chat", "--port", str(port), "--profile", config.profile],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    page = None
+    try:
+        while page is None and time.perf_counter() - t0 < 120:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+                page = time.perf_counter() - t0
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(30)
+    t0 = time.perf_counter()
+    subprocess.run([rag, "ask", SEED_QUESTIONS[0], "--profile", config.profile], capture_output=True, check=True)
+    return {"page_ready_s": round(page, 2) if page else None, "first_answer_s": round(time.perf_counter() - t0, 2)}
 
 
 def _identity(config: Config, embedder) -> dict:

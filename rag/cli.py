@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", parents=[common, with_index], help="serve the chat page")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", metavar="USER:PASSWORD", help="login for the page (or set RAG_AUTH); required off 127.0.0.1")
+    p.add_argument("--no-auth", action="store_true", help="serve a non-local address without a login (not advised)")
     p.set_defaults(run=cmd_chat)
 
     p = sub.add_parser("eval", parents=[common], help="measure retrieval and answer quality on a SQuAD/KorQuAD file")
@@ -191,10 +193,31 @@ def cmd_bench(args, config: Config) -> int:
     return 0
 
 
+def chat_auth(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] | None:
+    """The page's login: required whenever the page is reachable from other machines.
+
+    >>> chat_auth("127.0.0.1", None, False) is None
+    True
+    >>> chat_auth("0.0.0.0", "kim:s3cret", False)
+    ('kim', 's3cret')
+    """
+    if auth:
+        user, sep, password = auth.partition(":")
+        if not (sep and user and password):
+            raise RagError("--auth / RAG_AUTH must look like USER:PASSWORD.")
+        return user, password
+    if host not in ("127.0.0.1", "localhost", "::1") and not no_auth:
+        raise RagError(
+            f"Serving on {host} opens the page to the network: give a login with --auth USER:PASSWORD "
+            "(or RAG_AUTH), or pass --no-auth to serve it open on purpose."
+        )
+    return None
+
+
 def cmd_chat(args, config: Config) -> int:
     from ui.app import serve
 
-    serve(config, host=args.host, port=args.port)
+    serve(config, host=args.host, port=args.port, auth=chat_auth(args.host, args.auth or config.auth, args.no_auth))
     return 0
 
 

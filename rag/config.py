@@ -1,7 +1,8 @@
 """The one Config object: models.yaml (models, profiles, settings) plus command-line overrides.
 
 Validated at load; every error names the bad key and says how to fix it. This is the only
-module that reads the environment (RAG_CACHE_DIR, for where models are stored).
+module that reads the environment: RAG_CACHE_DIR (where models are stored) and RAG_AUTH
+(the chat page's login).
 """
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ class Config:
     data_dir: Path  # uploaded articles are kept here
     settings: Settings = field(default_factory=Settings)
     profiles: tuple[str, ...] = ()  # every profile in models.yaml, for choosing one in the UI
+    auth: str | None = None  # "USER:PASSWORD" for the chat page, from RAG_AUTH
     source: Path = DEFAULT_MODELS_YAML
 
 
@@ -109,6 +111,7 @@ def load_config(
         data_dir=_project_path(raw.get("data_dir", "data")),
         settings=_settings(raw.get("settings") or {}, path),
         profiles=tuple(profiles),
+        auth=os.environ.get("RAG_AUTH") or None,
         source=path,
     )
 

@@ -105,8 +105,6 @@ class LlamaGenerator:
             "generation_tps": round(gen_tokens / (t2 - t1), 2),
         }
 
-    def count_tokens(self, text: str) -> int:
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
 
 def _chat_formatter(llm):

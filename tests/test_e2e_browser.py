@@ -5,7 +5,6 @@ Screenshots go to artifacts/screenshots/ (not committed)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket

@@ -248,9 +248,9 @@ def _switch_profile(app: App, name: str) -> str:
     return app.ready_status()
 
 
-def serve(config: Config, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(config: Config, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None) -> None:
     app = App(config).start()
     demo = build(app)
     demo.queue(default_concurrency_limit=1)
     print(f"뉴스 Q&A: http://{host}:{port}  (Ctrl+C로 종료)", flush=True)
-    demo.launch(server_name=host, server_port=port, share=False, css=CSS, footer_links=[], quiet=True)
+    demo.launch(server_name=host, server_port=port, share=False, auth=auth, css=CSS, footer_links=[], quiet=True)

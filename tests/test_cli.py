@@ -1,0 +1,40 @@
+"""The CLI's own behaviour, without models: error lines, exit codes, the page's login rule."""
+from __future__ import annotations
+
+import pytest
+
+from rag.cli import chat_auth, main
+from rag.errors import RagError
+
+
+def test_unknown_profile_exits_1_with_the_choices(capsys):
+    assert main(["models", "list", "--profile", "huge"]) == 1
+    err = capsys.readouterr().err
+    assert "huge" in err and "default" in err and "small" in err and "Traceback" not in err
+
+
+def test_malformed_models_yaml_names_the_file(tmp_path, capsys):
+    bad = tmp_path / "models.yaml"
+    bad.write_text("models: [unclosed", encoding="utf-8")
+    assert main(["models", "list", "--config", str(bad)]) == 1
+    assert str(bad) in capsys.readouterr().err
+
+
+def test_models_list_shows_both_models_of_a_profile(capsys):
+    assert main(["models", "list", "--profile", "small"]) == 0
+    out = capsys.readouterr().out
+    assert "qwen2.5-coder-0.5b" in out and "embeddinggemma-300m" in out
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.0.10", "::"])
+def test_network_address_needs_a_login(host):
+    with pytest.raises(RagError, match="--auth"):
+        chat_auth(host, None, False)
+    assert chat_auth(host, None, True) is None
+    assert chat_auth(host, "kim:pw", False) == ("kim", "pw")
+
+
+@pytest.mark.parametrize("auth", ["kim", "kim:", ":pw"])
+def test_malformed_login_is_rejected(auth):
+    with pytest.raises(RagError, match="USER:PASSWORD"):
+        chat_auth("127.0.0.1", auth, False)
