@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -60,7 +61,7 @@ class App:
             self.failed, self.status = True, f"오류: {korean(e)}"
 
     def _progress(self, message: str) -> None:
-        log.info(message)
+        print(message, file=sys.stderr, flush=True)  # the terminal shows model download progress too
         self.status = f"{message.split(' / ')[0]}"
 
     def ready_status(self) -> str:
