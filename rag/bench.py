@@ -117,7 +117,7 @@ def time_retrieval(index: store.Index, embedder, questions: list[str], config: C
 def grow_index(index: store.Index, folder: Path, target: int) -> store.Index:
     """The same index padded to `target` chunks with perturbed copies (no embedding needed)."""
     rng = np.random.default_rng(0)
-    vectors = np.vstack([index.dense._index.reconstruct(c.id) for c in index.chunks])
+    vectors = index.dense.vectors([c.id for c in index.chunks])
     chunks, toks, vecs = [], [], []
     next_id = index.manifest["next_chunk_id"]
     articles = dict(index.articles)

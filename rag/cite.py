@@ -89,7 +89,8 @@ def attach(
 
 def support_matrix(answer_sents: list[str], source_sents: list[str], embedder: Embedder | None) -> np.ndarray:
     """score[i, j]: how well source sentence j supports answer sentence i (0..1)."""
-    lexical = np.array([[_overlap(a, s) for s in source_sents] for a in answer_sents], dtype=np.float32)
+    source_tokens = [set(tokens(s)) for s in source_sents]
+    lexical = np.array([[_overlap(set(tokens(a)), s) for s in source_tokens] for a in answer_sents], dtype=np.float32)
     if embedder is None:
         return lexical
     vecs = embedder.embed_documents(answer_sents + source_sents)
@@ -97,10 +98,9 @@ def support_matrix(answer_sents: list[str], source_sents: list[str], embedder: E
     return LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * np.clip(dense, 0, 1)
 
 
-def _overlap(answer_sentence: str, source_sentence: str) -> float:
+def _overlap(answer_words: set[str], source_words: set[str]) -> float:
     """Share of the answer sentence's content words found in the source sentence."""
-    a = set(tokens(answer_sentence))
-    return len(a & set(tokens(source_sentence))) / len(a) if a else 0.0
+    return len(answer_words & source_words) / len(answer_words) if answer_words else 0.0
 
 
 def _choose(row: np.ndarray, candidates: list[Candidate], named: list[int]) -> int | None:

@@ -31,6 +31,10 @@ class DenseIndex:
         if ids:
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
+    def vectors(self, ids: list[int]) -> np.ndarray:
+        """The stored vectors of these chunk ids, in order."""
+        return np.vstack([self._index.reconstruct(int(i)) for i in ids])
+
     def remove(self, ids: list[int]) -> None:
         if ids:
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))

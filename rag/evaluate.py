@@ -28,7 +28,7 @@ from .errors import StoreError
 from .index import index_report
 from .ingest import IngestReport, make_article
 from .pipeline import Pipeline
-from .retrieve import retrieve
+from .retrieve import fused_hits, search_both
 from .types import Answer
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,9 @@ def retrieval_scores(index: store.Index, embedder: Embedder, questions: list[Que
     weights = {**MODES, "hybrid": s.dense_weight}
     ranks: dict[str, list[int | None]] = {m: [] for m in weights}
     for q in questions:
+        dense, sparse = search_both(index, embedder, q.text, s.candidates)  # once; fused per mode
         for mode, weight in weights.items():
-            hits = retrieve(index, embedder, q.text, s.candidates, s.candidates, weight)
+            hits = fused_hits(index, dense, sparse, weight, s.candidates)
             ranked = list(dict.fromkeys(h.article.id for h in hits))
             ranks[mode].append(ranked.index(q.gold) + 1 if q.gold in ranked else None)
     return {mode: _rank_metrics(r) for mode, r in ranks.items()}

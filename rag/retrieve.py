@@ -21,14 +21,26 @@ def retrieve(
 ) -> list[Hit]:
     """The k best chunks for a question, each carrying its dense and BM25 rank."""
     t0 = time.perf_counter()
-    dense = index.dense.search(embedder.embed_query(question), candidates)
-    t1 = time.perf_counter()
-    by_position = index.sparse.search(tokens(question), candidates)
-    sparse = {index.chunks[pos].id: score for pos, score in by_position.items()}
-    fused = fuse(dense, sparse, dense_weight)[:k]
+    dense, sparse = search_both(index, embedder, question, candidates, timings)
+    hits = fused_hits(index, dense, sparse, dense_weight, k)
     if timings is not None:
-        timings["embed_query"] = t1 - t0
         timings["retrieve"] = time.perf_counter() - t0
+    return hits
+
+
+def search_both(
+    index: Index, embedder: Embedder, question: str, n: int, timings: dict[str, float] | None = None
+) -> tuple[dict[int, float], dict[int, float]]:
+    """{chunk id: score} of the n best chunks by dense similarity and by BM25."""
+    t0 = time.perf_counter()
+    dense = index.dense.search(embedder.embed_query(question), n)
+    if timings is not None:
+        timings["embed_query"] = time.perf_counter() - t0
+    by_position = index.sparse.search(tokens(question), n)
+    return dense, {index.chunks[pos].id: score for pos, score in by_position.items()}
+
+
+def fused_hits(index: Index, dense: dict[int, float], sparse: dict[int, float], dense_weight: float, k: int) -> list[Hit]:
     return [
         Hit(
             chunk=(chunk := index.chunk(f.id)),
@@ -37,5 +49,5 @@ def retrieve(
             dense_rank=f.dense_rank,
             sparse_rank=f.sparse_rank,
         )
-        for f in fused
+        for f in fuse(dense, sparse, dense_weight)[:k]
     ]
