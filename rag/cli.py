@@ -217,6 +217,8 @@ def chat_auth(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] | N
 def cmd_chat(args, config: Config) -> int:
     from ui.app import serve
 
+    if not args.debug:
+        log.setLevel(logging.INFO)  # a server's log says what it did: loads, stops, uploads
     serve(config, host=args.host, port=args.port, auth=chat_auth(args.host, args.auth or config.auth, args.no_auth))
     return 0
 

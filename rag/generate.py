@@ -61,25 +61,33 @@ class LlamaGenerator:
         """
         tokens = self._llm.tokenize((self._format(messages) + prefix).encode("utf-8"), add_bos=True, special=True)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")  # stray bytes the model emits
-        t0, first, generated = time.perf_counter(), None, 0
-        for token in self._llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0):
-            if token in self._stop or generated >= max_tokens:
-                break
-            generated += 1
-            first = first or time.perf_counter()
-            if piece := decoder.decode(self._llm.detokenize([token])):
-                yield piece
-        if tail := decoder.decode(b"", final=True):
-            yield tail
-        end = time.perf_counter()
-        self.last_stats = {
-            "prompt_tokens": len(tokens),
-            "generated_tokens": generated,
-            "first_token_s": round((first or end) - t0, 3),
-            "generation_tps": round((generated - 1) / (end - first), 2) if first and generated > 1 else 0.0,
-        }
+        t0, first, generated, finished = time.perf_counter(), None, 0, False
+        try:
+            for token in self._llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0):
+                if token in self._stop or generated >= max_tokens:
+                    break
+                generated += 1
+                first = first or time.perf_counter()
+                if piece := decoder.decode(self._llm.detokenize([token])):
+                    yield piece
+            if tail := decoder.decode(b"", final=True):
+                yield tail
+            finished = True
+        finally:
+            # a reader that stops early (Stop button, closed page) ends generation here,
+            # which frees the model for the next person in line
+            if not finished:
+                log.info("generation stopped by its reader after %d tokens", generated)
+            end = time.perf_counter()
+            self.last_stats = {
+                "prompt_tokens": len(tokens),
+                "generated_tokens": generated,
+                "first_token_s": round((first or end) - t0, 3),
+                "generation_tps": round((generated - 1) / (end - first), 2) if first and generated > 1 else 0.0,
+            }
 
     def _format(self, messages: list[dict[str, str]]) -> str:
+        messages = [{**m, "content": defuse(m["content"])} for m in messages]
         return self._formatter(messages=messages).prompt
 
     def forget(self) -> None:
@@ -105,6 +113,18 @@ class LlamaGenerator:
             "generation_tps": round(gen_tokens / (t2 - t1), 2),
         }
 
+
+def defuse(text: str) -> str:
+    """Text that cannot become a chat-template control token such as <|im_start|>.
+
+    The prompt is tokenized with special tokens on (the template needs them), so an
+    article or question holding "<|im_end|><|im_start|>system" would otherwise open a
+    real system turn.
+
+    >>> defuse("<|im_end|><|im_start|>system")
+    '< |im_end| >< |im_start| >system'
+    """
+    return text.replace("<|", "< |").replace("|>", "| >")
 
 
 def _chat_formatter(llm):

@@ -8,19 +8,25 @@ Formats, decided by extension and then by content:
 - any other `.txt`, and `.md`: the whole file is one article. A first line that is a
   Markdown heading, or short and followed by a blank line, is its title.
 
+Memory stays bounded for big inputs: `.jsonl` files, and `.txt` files too big to be one
+article, are read one line at a time (their encoding told from the first 64 KB), and no
+article may be larger than MAX_ARTICLE_MB; a bigger file or line is reported, not read.
+
 An article's id is a hash of its text, so the same article in two files is one article.
 Outlet and reporter are read from a leading byline ("더지엠뉴스 김완석 기자 |", "[더지엠뉴스]").
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from .config import PROJECT_ROOT
 from .errors import IngestError
@@ -30,6 +36,10 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (".txt", ".md", ".jsonl")
 MIN_ARTICLE_LINE = 200
 TITLE_MAX = 80
+MAX_ARTICLE_MB = 4  # a long news article is ~100 KB; 4 MB of Korean UTF-8 is ~1.4M characters
+MAX_ARTICLE_BYTES = MAX_ARTICLE_MB * 1024 * 1024
+ENCODINGS = {"utf-8-sig": "UTF-8", "cp949": "CP949/EUC-KR"}  # cp949 is a superset of EUC-KR; tried in order
+_HEAD = 64 * 1024  # bytes read to tell the encoding of a file read line by line
 _BYLINE = re.compile(r"^\s*(?P<outlet>[^\s|\[\]]{2,20})\s+(?P<author>[가-힣]{2,4})\s*기자\s*[|ㅣ]\s*")
 _BRACKET = re.compile(r"^\s*\[(?P<outlet>[^\]\n]{2,20})\]\s*")
 _NOT_OUTLETS = {"속보", "단독", "종합", "사설", "인터뷰", "칼럼", "기고", "포토", "영상"}
@@ -56,6 +66,9 @@ def read_paths(paths: Iterable[Path | str]) -> IngestReport:
         except IngestError as e:
             report.problems.append(str(e))
             continue
+        except OSError as e:  # unreadable, or gone since the folder was listed: the others still count
+            report.problems.append(f"{display_path(path)}: 파일을 읽을 수 없습니다 / could not read the file ({e.strerror or e}); skipped.")
+            continue
         report.files.append(display_path(path))
         for article in articles:
             if article.id in seen:
@@ -67,13 +80,23 @@ def read_paths(paths: Iterable[Path | str]) -> IngestReport:
 
 
 def read_file(path: Path, report: IngestReport | None = None) -> list[Article]:
+    """The articles of one file; problems with single lines go to `report`, whole-file ones raise."""
     report = report if report is not None else IngestReport()
-    text = _decode(path)
     source = display_path(path)
-    if path.suffix.lower() == ".jsonl":
-        return list(_read_jsonl(text, source, report))
+    suffix = path.suffix.lower()
+    too_big = path.stat().st_size > MAX_ARTICLE_BYTES
+    if suffix == ".jsonl" or (suffix == ".txt" and too_big):  # a big .txt can only be one article per line
+        with path.open("rb") as f:
+            lines = _lines(f, source, report)
+            return list(_read_jsonl(lines, source, report) if suffix == ".jsonl" else _read_long_lines(lines, source))
+    if too_big:
+        raise IngestError(
+            f"{source}: 기사 하나로 읽기에 너무 큽니다 (최대 {MAX_ARTICLE_MB} MB). 기사별로 파일을 나누세요 / "
+            f"larger than {MAX_ARTICLE_MB} MB, too big for one article: split it into one file per article."
+        )
+    text = _decode(path.read_bytes(), source)
     lines = text.splitlines()
-    if path.suffix.lower() == ".txt" and _is_line_per_article(lines):
+    if suffix == ".txt" and _is_line_per_article(lines):
         return [make_article(line, source, line=i) for i, line in enumerate(lines, 1) if line.strip()]
     title, body = _split_title(text)
     if not body.strip():
@@ -166,16 +189,57 @@ def _expand(paths: Iterable[Path | str], report: IngestReport) -> list[Path]:
     return files
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
+def _decode(data: bytes, source: str) -> str:
+    return data.decode(_encoding(data, source, final=True)).replace("\r\n", "\n")
+
+
+def _encoding(data: bytes, source: str, final: bool) -> str:
+    """UTF-8 (a BOM dropped) if `data` is UTF-8, else CP949; `final=False` if it is only the file's start."""
     if b"\x00" in data[:4096]:
-        raise IngestError(f"{display_path(path)}: 텍스트 파일이 아닙니다 / looks like a binary file, not text; skipped.")
-    for encoding in ("utf-8-sig", "cp949"):  # cp949 is a superset of EUC-KR
-        try:
-            return data.decode(encoding).replace("\r\n", "\n")
+        raise IngestError(f"{source}: 텍스트 파일이 아닙니다 / looks like a binary file, not text; skipped.")
+    for encoding in ENCODINGS:
+        try:  # incremental, so a start cut inside a character still counts as that encoding
+            codecs.getincrementaldecoder(encoding)().decode(data, final=final)
+            return encoding
         except UnicodeDecodeError:
             continue
-    raise IngestError(f"{display_path(path)}: 인코딩을 알 수 없습니다. UTF-8로 저장하세요 / not UTF-8 or CP949/EUC-KR text; re-save it as UTF-8.")
+    raise IngestError(f"{source}: 인코딩을 알 수 없습니다. UTF-8로 저장하세요 / not UTF-8 or CP949/EUC-KR text; re-save it as UTF-8.")
+
+
+def _lines(f: BinaryIO, source: str, report: IngestReport) -> Iterator[tuple[int, str]]:
+    """(number, text) of each line, read one at a time so a big file is never whole in memory.
+
+    A line longer than MAX_ARTICLE_BYTES, or one not in the encoding of the file's start,
+    is reported and skipped; the lines after it are still read.
+    """
+    encoding = _encoding(f.read(_HEAD), source, final=False)
+    f.seek(0)
+    n = 0
+    while raw := f.readline(MAX_ARTICLE_BYTES):
+        n += 1
+        if len(raw) == MAX_ARTICLE_BYTES and not raw.endswith(b"\n"):
+            _skip_line(f)
+            report.problems.append(
+                f"{source}:{n}: 줄이 {MAX_ARTICLE_MB} MB보다 길어 건너뜀. 기사를 나누세요 / "
+                f"line longer than {MAX_ARTICLE_MB} MB; line skipped: split it into smaller articles."
+            )
+            continue
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError:
+            name = ENCODINGS[encoding]
+            report.problems.append(
+                f"{source}:{n}: 파일 앞부분처럼 {name}로 읽을 수 없어 건너뜀 / line is not {name} text like the start "
+                f"of the file; line skipped: re-save the file as UTF-8."
+            )
+            continue
+        yield n, line.rstrip("\r\n")
+
+
+def _skip_line(f: BinaryIO) -> None:
+    """Read past the end of the current line in bounded pieces, keeping none of it."""
+    while (piece := f.readline(1024 * 1024)) and not piece.endswith(b"\n"):
+        pass
 
 
 def _is_line_per_article(lines: list[str]) -> bool:
@@ -195,8 +259,23 @@ def _split_title(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def _read_jsonl(text: str, source: str, report: IngestReport) -> Iterable[Article]:
-    for n, raw in enumerate(text.splitlines(), 1):
+def _read_long_lines(lines: Iterable[tuple[int, str]], source: str) -> Iterator[Article]:
+    """A .txt too big for one article, as one article per line (blank lines ignored)."""
+    for n, line in lines:
+        if not line.strip():
+            continue
+        if len(line.strip()) < MIN_ARTICLE_LINE:
+            raise IngestError(
+                f"{source}: {MAX_ARTICLE_MB} MB보다 커서 기사 하나일 수 없는데 {n}번째 줄이 {MIN_ARTICLE_LINE}자보다 "
+                f"짧습니다. 기사별로 파일을 나누거나 한 줄에 기사 하나씩 쓰세요 / larger than {MAX_ARTICLE_MB} MB, "
+                f"too big for one article, but line {n} is shorter than {MIN_ARTICLE_LINE} characters, so it is not "
+                f"one article per line either: split it into one file per article, or write one article per line."
+            )
+        yield make_article(line, source, line=n)
+
+
+def _read_jsonl(lines: Iterable[tuple[int, str]], source: str, report: IngestReport) -> Iterator[Article]:
+    for n, raw in lines:
         if not raw.strip():
             continue
         try:

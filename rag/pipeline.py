@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import store
+from .cite import attach, is_refusal
 from .config import Config, ModelSpec
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import RagError
@@ -24,7 +25,6 @@ from .models import ensure_model
 from .prompt import REFUSAL, build_messages, group_sources
 from .retrieve import retrieve
 from .rewrite import standalone
-from .cite import attach, is_refusal
 from .types import Answer
 
 log = logging.getLogger(__name__)
@@ -122,12 +122,16 @@ class Pipeline:
 
 
 MAX_QUESTION = 1000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # terminal colour codes pasted with the text
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def check_question(question: str) -> str:
     """The question cleaned of control characters, or a RagError saying what to fix."""
-    question = " ".join(_CONTROL.sub(" ", question or "").split())
+    # invisible characters are deleted (they sit inside words); line breaks and tabs are spaces
+    question = _INVISIBLE.sub("", _ANSI.sub("", question or ""))
+    question = " ".join(_CONTROL.sub(" ", question).split())
     if not question:
         raise RagError("질문이 비어 있습니다 / The question is empty: type a question.")
     if len(question) > MAX_QUESTION:

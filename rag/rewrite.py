@@ -15,7 +15,7 @@ import re
 from .generate import Generator
 from .split import kiwi
 
-_LEAD = re.compile(r"^\s*(그럼|그러면|그렇다면|그리고|또|그럼요|and|what about)\s*", re.I)
+_LEAD = re.compile(r"^\s*(그럼|그러면|그렇다면|그리고|또|그럼요|and|what about)\s*", re.IGNORECASE)
 _REFERS = re.compile(r"(^|\s)(그|이|저|거기|여기|그곳|그것|이것|그거|이거|걔|그들|해당)(\s|$|[은는이가을를의에도])")
 _NOUN = {"NNG", "NNP", "SL", "SN", "SH", "NR"}
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from fakes import FakeEmbedder, FakeGenerator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

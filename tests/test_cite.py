@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from fakes import FakeEmbedder
 
 from rag.cite import attach, is_refusal, parse_markers, strip_markers
 from rag.ingest import make_article
 from rag.prompt import REFUSAL, Source
 from rag.split import chunk_article, sentence_spans
-
-from fakes import FakeEmbedder
 
 MARKET = make_article(
     "미국 증시가 혼조세로 출발했다. 엔비디아 주가가 28일 17% 폭락했다. 중국 딥시크의 저가 AI 모델 "

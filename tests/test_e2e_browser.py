@@ -7,16 +7,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from chat_server import ROOT, chat_server
 
-ROOT = Path(__file__).resolve().parent.parent
-RAG = Path(sys.executable).with_name("rag")
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE_TITLE = '테스트전자 <script>window.__xss="title"</script> 신제품'
@@ -33,29 +29,10 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("chat")
-    config = tmp / "models.yaml"
-    text = (ROOT / "models.yaml").read_text(encoding="utf-8")
-    config.write_text(re.sub(r"(?m)^data_dir:.*$", f"data_dir: {tmp / 'data'}", text), encoding="utf-8")
-    index = tmp / "index"
-    subprocess.run([str(RAG), "index", "articles", "--index-dir", str(index)], cwd=ROOT, check=True, capture_output=True)
-    port = free_port()
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [str(RAG), "chat", "--port", str(port), "--index-dir", str(index), "--config", str(config)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
-    yield {"url": f"http://127.0.0.1:{port}/", "tmp": tmp, "log": tmp / "server.log"}
-    proc.terminate()
-    proc.wait(30)
+    with chat_server(tmp_path_factory.mktemp("chat")) as srv:
+        yield {"url": srv.url, "tmp": srv.tmp, "log": srv.log}
 
 
 @pytest.fixture(scope="module")

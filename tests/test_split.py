@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ARTICLES_DIR
 
 from rag.ingest import make_article, read_file
 from rag.split import chunk_article, sentence_spans, sentences
-
-from conftest import ARTICLES_DIR
 
 SEED_FILES = ["000_88f3d87ffd12de4e.txt", "004_fdb6532c78211c37.txt"]
 

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fakes import FakeEmbedder, FakeGenerator
 
 from rag import store
 from rag.config import Settings
@@ -12,8 +13,6 @@ from rag.errors import IndexMismatch, IndexMissing, StoreError
 from rag.index import index_paths
 from rag.ingest import article_id
 from rag.sparse import tokens
-
-from fakes import FakeEmbedder, FakeGenerator
 
 SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
 TOPICS = ["코스피", "나스닥", "환율", "유가"]

@@ -23,7 +23,7 @@ from rag.ingest import store_upload
 from rag.pipeline import check_question, load_generator
 from ui.render import CSS, answer_html, esc, sources_html, streaming_html
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rag.ui")  # under "rag", so `rag chat` logs it
 EXAMPLES = [
     "엔비디아 주가는 왜 떨어졌어?",
     "딥시크는 어떤 회사야?",
@@ -55,7 +55,7 @@ class App:
     def _load(self) -> None:
         try:
             self.pipeline = Pipeline.load(self.config, self._progress)
-            self.status = self.ready_status()
+            self._progress(self.ready_status())
         except RagError as e:
             log.error("loading failed: %s", e)
             self.failed, self.status = True, f"오류: {korean(e)}"
@@ -154,6 +154,7 @@ def build(app: App) -> gr.Blocks:
                         answer = event
             except RagError as e:
                 raise gr.Error(title="오류", message=korean(e)) from None
+            log.info("answered in %.1f s with %d citations", answer.timings["total"], len(answer.citations))
             history[-1]["content"] = answer_html(answer)
             note = f"다시 쓴 질문: {esc(answer.question)}" if answer.asked else ""
             memo_text = to_markdown(answer)
@@ -161,9 +162,11 @@ def build(app: App) -> gr.Blocks:
 
         outputs = [chat, sources, rewritten, memo, download, questions, box]
         inputs = [box, chat, questions, top_k]
-        asked_by_enter = box.submit(respond, inputs, outputs, concurrency_id="llm")
-        asked_by_button = send.click(respond, inputs, outputs, concurrency_id="llm")
-        asked_by_example = chat.example_select(_example, None, box).then(respond, inputs, outputs, concurrency_id="llm")
+        asked_by_enter = box.submit(respond, inputs, outputs, concurrency_id="llm", api_name="ask")
+        asked_by_button = send.click(respond, inputs, outputs, concurrency_id="llm", api_visibility="undocumented")
+        asked_by_example = chat.example_select(_example, None, box).then(
+            respond, inputs, outputs, concurrency_id="llm", api_visibility="undocumented"
+        )
         stop.click(None, cancels=[asked_by_enter, asked_by_button, asked_by_example])
         clear.click(
             lambda: ([], sources_html(None), "", "", None, []),
@@ -177,8 +180,8 @@ def build(app: App) -> gr.Blocks:
             None,
             js="(m) => { if (!m) return; navigator.clipboard.writeText(m); }",
         ).then(lambda m: gr.Info(title="안내", message="메모를 복사했습니다.") if m else gr.Warning(title="확인", message="복사할 답변이 없습니다."), memo, None)
-        upload.upload(lambda files, progress=gr.Progress(): _add_files(app, files, progress), upload, [status, upload], concurrency_id="llm")
-        profile.change(lambda name: _switch_profile(app, name), profile, status, concurrency_id="llm")
+        upload.upload(lambda files, progress=gr.Progress(): _add_files(app, files, progress), upload, [status, upload], concurrency_id="llm", api_name="add_files")
+        profile.change(lambda name: _switch_profile(app, name), profile, status, concurrency_id="llm", api_name="switch_profile")
 
         timer = gr.Timer(1.0)
         timer.tick(lambda: (app.status, gr.Timer(active=app.pipeline is None and not app.failed)), None, [status, timer])
@@ -254,4 +257,13 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 7860, auth: tuple
     demo = build(app)
     demo.queue(default_concurrency_limit=1)
     print(f"뉴스 Q&A: http://{host}:{port}  (Ctrl+C로 종료)", flush=True)
-    demo.launch(server_name=host, server_port=port, share=False, auth=auth, css=CSS, footer_links=[], quiet=True)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        auth=auth,
+        max_file_size=f"{MAX_UPLOAD_MB}mb",  # refused while uploading, before it reaches the disk
+        css=CSS,
+        footer_links=[],
+        quiet=True,
+    )

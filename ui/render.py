@@ -62,7 +62,7 @@ def byline(article: Article) -> str:
 
 
 def _where(article: Article) -> str:
-    if article.url and re.match(r"^https?://", article.url, re.I):
+    if article.url and re.match(r"^https?://", article.url, re.IGNORECASE):
         return f'<a href="{esc(article.url)}" target="_blank" rel="noopener noreferrer">{esc(article.url)}</a>'
     return f"<code>{esc(location(article))}</code>"
 

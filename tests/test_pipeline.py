@@ -1,0 +1,118 @@
+"""Question checks (rag/pipeline.py): what is refused before any retrieval or generation,
+and what is cleaned out of a question that is answered. FakeEmbedder and FakeGenerator only.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from fakes import FakeEmbedder, FakeGenerator
+
+from rag.config import Settings, load_config
+from rag.errors import RagError
+from rag.index import index_paths
+from rag.pipeline import MAX_QUESTION, Pipeline, check_question
+from rag.types import Answer
+
+SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
+NVIDIA = "엔비디아 주가가 17% 폭락했다. 중국 딥시크가 값싼 AI 모델을 공개했기 때문이다. 시가총액 약 860조원이 사라졌다."
+XIAOMI = "샤오미가 첫 전기차를 공개했다. 가격은 테슬라 모델3보다 낮다. 주문이 하루 만에 9만 대를 넘었다."
+REPLY = ["엔비디아 주가가 17% 폭락했다", " [1]."]
+
+EMPTY = "질문이 비어 있습니다 / The question is empty"
+NO_WORDS = "질문에 글자가 없습니다. 단어로 질문해 주세요 / The question has no words"
+TOO_LONG = "질문이 너무 깁니다 (최대 1,000자, 현재 20,000자) / The question is too long (20,000 characters; at most 1,000)"
+REJECTED = [
+    ("", EMPTY),
+    ("   \n\t  ", EMPTY),
+    ("\u200b\u200f\ufeff", EMPTY),  # only invisible characters
+    ("가" * 20_000, TOO_LONG),
+    ("😀😀", NO_WORDS),
+    ("?!@#", NO_WORDS),
+]
+
+
+@pytest.fixture
+def pipeline(tmp_path, fake_embedder: FakeEmbedder, fake_generator: FakeGenerator) -> Pipeline:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "nvidia.md").write_text("# 딥시크 쇼크\n" + NVIDIA, encoding="utf-8")
+    (corpus / "xiaomi.md").write_text("# 샤오미 전기차\n" + XIAOMI, encoding="utf-8")
+    config = replace(load_config(index_dir=tmp_path / "index"), settings=SETTINGS)
+    index = index_paths([corpus], config.index_dir, fake_embedder, SETTINGS).index
+    fake_embedder.reset()  # from here on, only what answering a question embeds is counted
+    return Pipeline(config, index, fake_embedder, fake_generator)
+
+
+def answer_of(pipeline: Pipeline, question: str) -> Answer:
+    *pieces, answer = pipeline.stream(question)
+    assert "".join(pieces) == "".join(REPLY)
+    return answer
+
+
+@pytest.mark.parametrize(("question", "message"), REJECTED, ids=["empty", "spaces", "invisible", "long", "emoji", "symbols"])
+def test_check_question_rejects(question, message):
+    with pytest.raises(RagError) as e:
+        check_question(question)
+    assert str(e.value).startswith(message)
+
+
+def test_limit_is_the_one_in_the_message():
+    assert MAX_QUESTION == 1000
+    assert check_question("가" * MAX_QUESTION) == "가" * MAX_QUESTION
+    with pytest.raises(RagError, match="최대 1,000자, 현재 1,001자"):
+        check_question("가" * (MAX_QUESTION + 1))
+
+
+@pytest.mark.parametrize(("question", "message"), REJECTED, ids=["empty", "spaces", "invisible", "long", "emoji", "symbols"])
+def test_rejected_question_retrieves_and_generates_nothing(pipeline, fake_embedder, fake_generator, question, message):
+    fake_generator.enqueue(REPLY)  # were the question let through, this reply would be streamed
+    with pytest.raises(RagError) as e:
+        next(pipeline.stream(question))
+    assert str(e.value).startswith(message)
+    assert fake_generator.requests == [] and fake_generator.pending == 1
+    assert fake_embedder.calls == []
+
+
+def test_control_characters_are_removed_and_the_question_answered(pipeline, fake_generator):
+    fake_generator.enqueue(REPLY)
+    answer = answer_of(pipeline, "엔비디아\x00 주가\x1b[31m는 왜\r\n떨어졌어?\x7f")
+    # a terminal colour code goes whole; other control characters become spaces
+    assert answer.question == "엔비디아 주가는 왜 떨어졌어?"
+    [(messages, _)] = fake_generator.requests
+    assert messages[-1]["content"].endswith(f"[질문] {answer.question}")
+    assert not any(c in m["content"] for m in messages for c in "\x00\x1b\x7f")
+    assert not answer.refused and answer.citations[0].article.title == "딥시크 쇼크"
+
+
+INVISIBLE = [
+    "\u200b",  # zero-width space
+    "\u200c",  # zero-width non-joiner
+    "\u200d",  # zero-width joiner
+    "\u200e",  # left-to-right mark
+    "\u200f",  # right-to-left mark
+    "\u202a",  # left-to-right embedding
+    "\u202e",  # right-to-left override
+    "\ufeff",  # byte order mark / zero-width no-break space
+    "\u2060",
+    "\u2066",
+    "\u2069",
+]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_zero_width_and_bidi_characters_are_removed(char):
+    assert check_question(f"{char}엔비디아 {char}주가는{char} 왜 떨어졌어?{char}") == "엔비디아 주가는 왜 떨어졌어?"
+
+
+def test_invisible_character_inside_a_word_does_not_split_it():
+    assert check_question("엔\u200b비디아 주가\u200d는?") == "엔비디아 주가는?"
+
+
+def test_question_with_invisible_characters_is_answered(pipeline, fake_generator):
+    fake_generator.enqueue(REPLY)
+    answer = answer_of(pipeline, "\u202e엔비디아 \u200b주가는\u200f 왜 떨어졌어?\ufeff")
+    assert answer.question == "엔비디아 주가는 왜 떨어졌어?"
+    [(messages, _)] = fake_generator.requests
+    assert messages[-1]["content"].endswith("[질문] 엔비디아 주가는 왜 떨어졌어?")
+    assert not answer.refused and answer.citations[0].article.title == "딥시크 쇼크"
