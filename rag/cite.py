@@ -76,8 +76,7 @@ def attach(
         choice = _choose(row, candidates, named)
         text = strip_markers(piece)
         if choice is None:
-            out.append(text)
-            continue
+            continue  # a sentence no source supports is not said: every sentence shown is cited
         cand = candidates[choice]
         key = (cand.source.article.id, cand.start)
         if key not in numbers:

@@ -6,6 +6,7 @@ fenced, and the instructions say not to follow instructions found there.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .sparse import tokens
@@ -17,7 +18,7 @@ REFUSAL = "제공된 기사에서 답을 찾을 수 없습니다."
 SYSTEM_PROMPT = f"""당신은 한국어 뉴스 기사만을 근거로 질문에 답하는 도우미입니다.
 규칙:
 1. 사용자가 준 [자료]에 있는 내용만 사용하세요. 자료에 없는 사실, 숫자, 이름을 지어내지 마세요.
-2. 질문이 어떤 언어이든 항상 한국어로 답하세요.
+2. 사용자가 다른 언어로 답해 달라고 하지 않는 한, 질문이 어떤 언어이든 한국어로 답하세요.
 3. 질문과 관련된 자료의 사실들을 종합해 2~3문장으로 답하고, 원인을 물으면 자료에 나온 원인(예: ~의 영향, ~ 쇼크, ~ 때문)을 반드시 포함하세요.
 4. 각 문장 끝에 근거가 된 자료 번호를 [1]처럼 붙이세요.
 5. 자료에 질문의 답이 있으면 자료의 표현을 그대로 살려 답하세요. 자료 어디에도 답이 없을 때만 다른 말 없이 정확히 "{REFUSAL}"라고 답하세요.
@@ -102,4 +103,22 @@ def user_turn(question: str, sources: list[Source]) -> str:
         title = None if src.article.title.rstrip("…") in src.article.text else src.article.title
         head = " · ".join(x for x in (title, src.article.outlet, src.article.date) if x)
         blocks.append(f"[{src.n}] {head}\n{src.text}")
-    return "[자료]\n" + "\n\n".join(blocks) + f"\n[자료 끝]\n\n[질문] {question.strip()}"
+    return "[자료]\n" + "\n\n".join(blocks) + f"\n[자료 끝]\n\n[질문] {question.strip()}" + language_note(question)
+
+
+_ASKS_FOR_A_LANGUAGE = re.compile(r"(?i)\b(in|into) (english|chinese|japanese)\b|영어로|중국어로|일본어로|英文|英语")
+
+
+def language_note(question: str) -> str:
+    """A reminder to answer in Korean after a question in another language.
+
+    A small model answers in the question's language whatever the system prompt says.
+
+    >>> language_note("Why did Nvidia fall?")
+    '\\n(한국어로 답하세요.)'
+    >>> language_note("엔비디아는?"), language_note("Answer in English: why did Nvidia fall?")
+    ('', '')
+    """
+    if re.search(r"[가-힣]", question) or _ASKS_FOR_A_LANGUAGE.search(question):
+        return ""
+    return "\n(한국어로 답하세요.)"

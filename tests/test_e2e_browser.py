@@ -152,3 +152,34 @@ def test_empty_question_gets_a_korean_warning(page):
     page.press("#question textarea", "Enter")
     page.wait_for_selector("text=질문을 입력하세요.", timeout=10_000)
     page.screenshot(path=str(SHOTS / "04-empty-question.png"))
+
+
+def test_a_waiting_page_sees_its_place_and_a_closed_page_frees_the_model(page, server):
+    from gradio_client import Client
+
+    waiting = page.context.new_page()
+    waiting.goto(server["url"])
+    waiting.wait_for_selector("#status:has-text('준비됨')", timeout=60_000)
+    busy = Client(server["url"], verbose=False).submit("엔비디아 주가는 왜 떨어졌어?", [], 4, api_name="/ask")
+    while len(busy.outputs()) < 2 and not busy.done():
+        time.sleep(0.1)
+    waiting.fill("#question textarea", "딥시크는 어떤 회사야?")
+    waiting.press("#question textarea", "Enter")
+    # someone else's answer is running: this page is told its place in line
+    waiting.locator("#chat").get_by_text(re.compile(r"queue: 1/\d+")).wait_for(timeout=10_000)
+    waiting.screenshot(path=str(SHOTS / "05-queue-position.png"))
+    busy.result(timeout=240)
+    # the page's own answer starts streaming; closing the page mid-answer frees the model
+    while len(waiting.locator("#chat .bot").last.inner_text().strip()) < 5:
+        time.sleep(0.1)
+    after = Client(server["url"], verbose=False).submit("샤오미가 공개한 AI 모델 이름은?", [], 4, api_name="/ask")
+    while after.status().code.name != "IN_QUEUE" and not after.done():
+        time.sleep(0.1)
+    waiting.close()
+    closed = time.time()
+    while after.status().code.name == "IN_QUEUE" and time.time() < closed + 30:
+        time.sleep(0.1)
+    assert time.time() - closed < 5, "the next question waited for the closed page's answer"
+    assert "generation stopped by its reader" in Path(server["log"]).read_text(encoding="utf-8")
+    chat, *_ = after.result(timeout=240)
+    assert "미모" in chat[-1]["content"][0]["text"]
