@@ -26,7 +26,7 @@ def to_markdown(answer: Answer) -> str:
 def reference(article: Article) -> str:
     """Title — outlet, reporter, date. Where: URL, else file:line."""
     who = ", ".join(x for x in (article.outlet, article.author and f"{article.author} 기자", article.date) if x)
-    where = article.url or location(article)
+    where = article.link or location(article)
     return article.title.rstrip(". ") + (f" — {who}" if who else "") + f". {where}"
 
 

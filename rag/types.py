@@ -4,7 +4,10 @@ Article -> (split) -> Chunk -> (retrieve) -> Hit -> (generate + cite) -> Answer 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+_WEB_URL = re.compile(r"https?://[^\s\"'<>`]+\Z", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,15 @@ class Article:
     author: str | None = None
     url: str | None = None
     date: str | None = None
+
+    @property
+    def link(self) -> str | None:
+        """The url if it is a plain http(s) address; a "javascript:" or odd one is never a link.
+
+        >>> Article("a", "t", "x", "s", url="javascript:alert(1)").link is None
+        True
+        """
+        return self.url if self.url and _WEB_URL.match(self.url) else None
 
 
 @dataclass(frozen=True)

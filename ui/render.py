@@ -29,7 +29,7 @@ def answer_html(answer: Answer) -> str:
         if c is None:
             return m.group(0)
         who = f" — {byline(c.article)}" if byline(c.article) else ""
-        tip = f"{c.article.title}{who} ({c.article.url or location(c.article)})\n“{c.quote}”"
+        tip = f"{c.article.title}{who} ({c.article.link or location(c.article)})\n“{c.quote}”"
         return f'<a class="cite" href="#src-{c.n}" title="{esc(tip)}">[{c.n}]</a>'
 
     return _MARKER.sub(link, esc(answer.text))
@@ -62,8 +62,8 @@ def byline(article: Article) -> str:
 
 
 def _where(article: Article) -> str:
-    if article.url and re.match(r"^https?://", article.url, re.IGNORECASE):
-        return f'<a href="{esc(article.url)}" target="_blank" rel="noopener noreferrer">{esc(article.url)}</a>'
+    if article.link:
+        return f'<a href="{esc(article.link)}" target="_blank" rel="noopener noreferrer">{esc(article.link)}</a>'
     return f"<code>{esc(location(article))}</code>"
 
 

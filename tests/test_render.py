@@ -1,0 +1,74 @@
+"""Article text and model output are escaped wherever they are shown; links only to http(s)."""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from rag.export import to_markdown
+from rag.ingest import make_article
+from rag.split import chunk_article
+from rag.types import Answer, Citation, Hit
+from ui.render import answer_html, sources_html
+
+HOSTILE = '<script>alert("x")</script> <img src=x onerror="alert(1)"> 엔비디아 주가가 17% 폭락했다.'
+
+
+class Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(html: str) -> list[tuple[str, dict]]:
+    parser = Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def answer_with(url: str | None, text: str = HOSTILE, title: str = '<b onmouseover="alert(2)">제목</b>') -> Answer:
+    article = make_article(text, "articles/x.txt", line=1, title=title, url=url)
+    chunk = chunk_article(article, 400, 0)[0]
+    quote = "엔비디아 주가가 17% 폭락했다."
+    start = text.index(quote)
+    citation = Citation(1, article, quote, chunk, start, start + len(quote))
+    return Answer("질문", f"{HOSTILE} [1].", False, (citation,), (Hit(chunk, article, 1.0),))
+
+
+@pytest.mark.parametrize("render", [answer_html, sources_html])
+def test_markup_in_articles_and_answers_stays_text(render):
+    html = render(answer_with(None))
+    names = {t for t, _ in tags(html)}
+    assert not names & {"script", "img", "b", "iframe"}
+    assert all(not k.startswith("on") for _, attrs in tags(html) for k in attrs)
+    assert "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>1</script>", "//evil.example/x",
+            'https://ok.example/" onclick="alert(1)', "file:///etc/passwd"]
+)
+def test_only_http_urls_become_links(url):
+    answer = answer_with(url)
+    hrefs = [a.get("href", "") for t, a in tags(sources_html(answer) + answer_html(answer)) if t == "a"]
+    assert all(h.startswith("#src-") for h in hrefs), hrefs
+    assert url not in to_markdown(answer)
+    assert "articles/x.txt:1" in to_markdown(answer)
+
+
+def test_an_http_url_is_a_link_that_opens_apart():
+    answer = answer_with("https://news.example/a?id=1&b=2")
+    [link] = [a for t, a in tags(sources_html(answer)) if t == "a" and not a.get("href", "").startswith("#")]
+    assert link["href"] == "https://news.example/a?id=1&b=2"
+    assert link["target"] == "_blank" and "noopener" in link["rel"]
+    assert "https://news.example/a?id=1&b=2" in to_markdown(answer)
+
+
+def test_memo_keeps_hostile_text_as_text():
+    memo = to_markdown(answer_with(None))
+    assert "<script>" in memo  # Markdown text, shown in a textbox: never rendered as HTML
+    assert re.search(r"^\[1\] ", memo, re.M)
