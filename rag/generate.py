@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 class Generator(Protocol):
     model_id: str
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
-        """Yield the reply to a chat, piece by piece."""
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = "") -> Iterator[str]:
+        """Yield the reply to a chat, piece by piece (`prefix` opens the reply and is not yielded)."""
         ...
 
 

@@ -22,13 +22,14 @@ from .generate import Generator, LlamaGenerator
 from .index import IndexResult, index_paths
 from .index import Progress as IndexProgress
 from .models import ensure_model
-from .prompt import REFUSAL, build_messages, group_sources
+from .prompt import REFUSAL, build_messages, coverage, group_sources
 from .retrieve import retrieve
 from .rewrite import standalone
 from .types import Answer
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+ANSWER_OPENING = "자료에 따르면"
 
 
 def model_id(spec: ModelSpec) -> str:
@@ -90,10 +91,11 @@ class Pipeline:
         hits = retrieve(self.index, self.embedder, question, top_k or s.top_k, s.candidates, s.dense_weight, timings)
         sources = group_sources(hits, question, s.max_sentences)
         raw, first = [], None
-        for piece in self.generator.stream(build_messages(question, sources), s.max_tokens):
-            first = first or time.perf_counter()
-            raw.append(piece)
-            yield piece
+        if coverage(question, sources) >= s.min_coverage:  # else no sentence is about the question
+            for piece in self._reply(build_messages(question, sources)):
+                first = first or time.perf_counter()
+                raw.append(piece)
+                yield piece
         t_gen = time.perf_counter()
         timings["first_token"] = (first or t_gen) - t0
         timings["generate"] = t_gen - t0 - timings["retrieve"] - timings["rewrite"]
@@ -112,6 +114,28 @@ class Pipeline:
             timings={k: round(v, 3) for k, v in timings.items()},
             asked=asked if asked != question else None,
         )
+
+    def _reply(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        """The model's reply, with a refusal not shown but asked again with an answering opening.
+
+        This runs only when a source sentence holds the question's words, and then the
+        model's refusal is mostly wrong (KorQuAD seed 11: 5 of 8 re-asked answers held
+        the answer). A reply is held back only while it still reads like the refusal.
+        """
+        max_tokens = self.config.settings.max_tokens
+        held = ""
+        for piece in self.generator.stream(messages, max_tokens):
+            if held is None:
+                yield piece
+                continue
+            held += piece
+            if not REFUSAL.startswith(held.strip()):
+                yield held
+                held = None
+        if held is None:
+            return
+        yield ANSWER_OPENING
+        yield from self.generator.stream(messages, max_tokens, prefix=ANSWER_OPENING)
 
     def add_files(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> IndexResult:
         """Index more files into this pipeline's index; they are searchable when this returns."""

@@ -95,6 +95,7 @@ class FakeGenerator:
         self.model_id = model_id
         self._replies: deque[list[str]] = deque()
         self.requests: list[tuple[list[dict[str, str]], int]] = []
+        self.prefixes: list[str] = []  # the opening given to each request
 
     def enqueue(self, reply: str | Iterable[str]) -> None:
         """Queue one reply: a string (streamed as one piece) or its pieces."""
@@ -104,8 +105,9 @@ class FakeGenerator:
     def pending(self) -> int:
         return len(self._replies)
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = "") -> Iterator[str]:
         self.requests.append((messages, max_tokens))
+        self.prefixes.append(prefix)
         if not self._replies:
             raise AssertionError("FakeGenerator.stream called with no reply enqueued")
         # each piece stands for one token, so max_tokens cuts the reply like a real model

@@ -11,7 +11,8 @@ from fakes import FakeEmbedder, FakeGenerator
 from rag.config import Settings, load_config
 from rag.errors import RagError
 from rag.index import index_paths
-from rag.pipeline import MAX_QUESTION, Pipeline, check_question
+from rag.pipeline import ANSWER_OPENING, MAX_QUESTION, Pipeline, check_question
+from rag.prompt import REFUSAL
 from rag.types import Answer
 
 SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
@@ -116,3 +117,26 @@ def test_question_with_invisible_characters_is_answered(pipeline, fake_generator
     [(messages, _)] = fake_generator.requests
     assert messages[-1]["content"].endswith("[질문] 엔비디아 주가는 왜 떨어졌어?")
     assert not answer.refused and answer.citations[0].article.title == "딥시크 쇼크"
+
+
+def test_question_no_source_sentence_is_about_is_refused_without_the_model(pipeline, fake_generator):
+    *pieces, answer = pipeline.stream("삼성전자의 3분기 영업이익은 얼마야?")
+    assert pieces == [] and fake_generator.requests == []
+    assert answer.refused and answer.text == REFUSAL and answer.citations == ()
+
+
+def test_a_refusal_despite_a_supporting_sentence_is_asked_again_with_an_answering_opening(pipeline, fake_generator):
+    fake_generator.enqueue(["제공된 기사에서", " 답을 찾을 수 없습니다."])
+    fake_generator.enqueue([" 엔비디아 주가가 17% 폭락했다", " [1]."])
+    *pieces, answer = pipeline.stream("엔비디아 주가는 얼마나 폭락했어?")
+    assert "찾을 수 없" not in "".join(pieces)  # the first reply was never shown
+    assert fake_generator.prefixes == ["", ANSWER_OPENING]
+    assert "".join(pieces) == f"{ANSWER_OPENING} 엔비디아 주가가 17% 폭락했다 [1]."
+    assert not answer.refused and answer.citations[0].quote == "엔비디아 주가가 17% 폭락했다."
+
+
+def test_a_reply_that_only_starts_like_the_refusal_is_shown_as_it_comes(pipeline, fake_generator):
+    fake_generator.enqueue(["제공된", " 자료에 따르면 엔비디아 주가가 17% 폭락했다", " [1]."])
+    *pieces, answer = pipeline.stream("엔비디아 주가는 얼마나 폭락했어?")
+    assert pieces == ["제공된 자료에 따르면 엔비디아 주가가 17% 폭락했다", " [1]."]
+    assert fake_generator.prefixes == [""] and not answer.refused
