@@ -59,7 +59,10 @@ class Settings:
     candidates: int = 50  # per retriever, before fusion
     dense_weight: float = 0.5  # share of the dense score in the fused score (tuned on KorQuAD seed 11)
     max_sentences: int = 6  # source sentences put in the prompt
-    min_coverage: float = 0.5  # share of the question's words one source sentence must hold, else refuse
+    # a question is answered only if one source sentence holds this share of its content words
+    # or a retrieved chunk is this similar to it (tuned on KorQuAD seed 11); else it is refused
+    min_coverage: float = 0.5
+    min_similarity: float = 0.5
     n_ctx: int = 4096
     max_tokens: int = 256
     threads: int = 0  # 0 = all cores

@@ -48,6 +48,7 @@ def fused_hits(index: Index, dense: dict[int, float], sparse: dict[int, float], 
             score=f.score,
             dense_rank=f.dense_rank,
             sparse_rank=f.sparse_rank,
+            similarity=dense.get(f.id),
         )
         for f in fuse(dense, sparse, dense_weight)[:k]
     ]

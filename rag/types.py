@@ -57,6 +57,7 @@ class Hit:
     score: float
     dense_rank: int | None = None
     sparse_rank: int | None = None
+    similarity: float | None = None  # the question's cosine similarity to the chunk, if dense found it
 
 
 @dataclass(frozen=True)
