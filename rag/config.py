@@ -60,7 +60,8 @@ class Settings:
     dense_weight: float = 0.5  # share of the dense score in the fused score (tuned on KorQuAD seed 11)
     max_sentences: int = 6  # source sentences put in the prompt
     # a question is answered only if one source sentence holds this share of its content words
-    # or a retrieved chunk is this similar to it (tuned on KorQuAD seed 11); else it is refused
+    # (then a model refusal is asked again) or a retrieved chunk is this similar to it (tuned on
+    # KorQuAD seed 11); else it is refused without the model
     min_coverage: float = 0.5
     min_similarity: float = 0.5
     n_ctx: int = 4096

@@ -15,17 +15,17 @@ from pathlib import Path
 
 from . import store
 from .cite import attach, is_refusal
-from .config import Config, ModelSpec, Settings
+from .config import Config, ModelSpec
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import RagError
 from .generate import Generator, LlamaGenerator
 from .index import IndexResult, index_paths
 from .index import Progress as IndexProgress
 from .models import ensure_model
-from .prompt import REFUSAL, Source, build_messages, coverage, group_sources
+from .prompt import REFUSAL, build_messages, coverage, group_sources
 from .retrieve import retrieve
 from .rewrite import standalone
-from .types import Answer, Hit
+from .types import Answer
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -91,8 +91,14 @@ class Pipeline:
         hits = retrieve(self.index, self.embedder, question, top_k or s.top_k, s.candidates, s.dense_weight, timings)
         sources = group_sources(hits, question, s.max_sentences)
         raw, first = [], None
-        if is_about(question, sources, hits, s):
-            for piece in self._reply(build_messages(question, sources)):
+        # The model alone refuses answers it has and answers questions it has not. A source
+        # sentence holding most of the question's words is strong evidence the answer is
+        # there (a refusal is then asked again); a similar chunk keeps paraphrased questions
+        # ("떨어졌어" for "폭락했다"); with neither, nothing found is about the question.
+        words = coverage(question, sources)
+        similar = max((h.similarity or 0.0 for h in hits), default=0.0)
+        if words >= s.min_coverage or similar >= s.min_similarity:
+            for piece in self._reply(build_messages(question, sources), insist=words >= s.min_coverage):
                 first = first or time.perf_counter()
                 raw.append(piece)
                 yield piece
@@ -115,12 +121,12 @@ class Pipeline:
             asked=asked if asked != question else None,
         )
 
-    def _reply(self, messages: list[dict[str, str]]) -> Iterator[str]:
-        """The model's reply, with a refusal not shown but asked again with an answering opening.
+    def _reply(self, messages: list[dict[str, str]], insist: bool) -> Iterator[str]:
+        """The model's reply; if `insist`, a refusal is not shown but asked again with an answering opening.
 
-        This runs only when a source sentence holds the question's words, and then the
-        model's refusal is mostly wrong (KorQuAD seed 11: 5 of 8 re-asked answers held
-        the answer). A reply is held back only while it still reads like the refusal.
+        When a source sentence holds the question's words the model's refusal is mostly
+        wrong (KorQuAD seed 11: 5 of 8 re-asked answers held the answer). A reply is held
+        back only while it still reads like the refusal.
         """
         max_tokens = self.config.settings.max_tokens
         held = ""
@@ -134,6 +140,9 @@ class Pipeline:
                 held = None
         if held is None:
             return
+        if not insist:
+            yield held
+            return
         yield ANSWER_OPENING
         yield from self.generator.stream(messages, max_tokens, prefix=ANSWER_OPENING)
 
@@ -143,18 +152,6 @@ class Pipeline:
         if result.index is not None:
             self.index = result.index  # one assignment: a running answer keeps the index it began with
         return result
-
-
-def is_about(question: str, sources: list[Source], hits: list[Hit], s: Settings) -> bool:
-    """Whether what was found is about the question at all; if not, it is refused unasked.
-
-    The model alone refuses answers it has and answers questions it has not. Word coverage
-    catches KorQuAD-style questions; similarity keeps paraphrased ones ("떨어졌어" for
-    "폭락했다"). KorQuAD seed 11: 2 % of answerable and 30 % of unanswerable questions
-    fall below both.
-    """
-    best = max((h.similarity or 0.0 for h in hits), default=0.0)
-    return coverage(question, sources) >= s.min_coverage or best >= s.min_similarity
 
 
 MAX_QUESTION = 1000

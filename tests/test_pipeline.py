@@ -140,3 +140,13 @@ def test_a_reply_that_only_starts_like_the_refusal_is_shown_as_it_comes(pipeline
     *pieces, answer = pipeline.stream("엔비디아 주가는 얼마나 폭락했어?")
     assert pieces == ["제공된 자료에 따르면 엔비디아 주가가 17% 폭락했다", " [1]."]
     assert fake_generator.prefixes == [""] and not answer.refused
+
+
+def test_a_refusal_is_kept_when_only_a_similar_chunk_was_found(pipeline, fake_generator):
+    # similar enough to ask the model, but no sentence holds the question's words: its refusal stands
+    settings = replace(pipeline.config.settings, min_coverage=1.01, min_similarity=-1.0)
+    pipeline = replace(pipeline, config=replace(pipeline.config, settings=settings))
+    fake_generator.enqueue(["제공된 기사에서", " 답을 찾을 수 없습니다."])
+    *pieces, answer = pipeline.stream("엔비디아 주가는 얼마나 폭락했어?")
+    assert fake_generator.prefixes == [""]
+    assert "".join(pieces) == REFUSAL and answer.refused
