@@ -129,7 +129,7 @@ class Pipeline:
         back only while it still reads like the refusal.
         """
         max_tokens = self.config.settings.max_tokens
-        held = ""
+        held: str | None = ""  # the reply so far, while it may still be the refusal
         for piece in self.generator.stream(messages, max_tokens):
             if held is None:
                 yield piece
