@@ -11,6 +11,8 @@ from chat_server import ROOT
 
 from rag import Pipeline
 from rag.config import load_config
+from rag.index import index_paths
+from rag.pipeline import load_embedder, load_generator
 from rag.prompt import SYSTEM_PROMPT, build_messages, group_sources
 from rag.retrieve import retrieve
 
@@ -56,12 +58,9 @@ def pipeline(tmp_path_factory) -> Pipeline:
     with (tmp / "articles" / "hostile.jsonl").open("w", encoding="utf-8") as f:
         f.writelines(json.dumps(a, ensure_ascii=False) + "\n" for a in HOSTILE)
     config = load_config(None, None, tmp / "index")
-    from rag.index import index_paths
-    from rag.pipeline import load_embedder
-
-    embedder = load_embedder(config)
-    index_paths([tmp / "articles"], config.index_dir, embedder, config.settings)
-    return Pipeline.load(config)
+    embedder = load_embedder(config)  # once: it both builds the index and answers
+    index = index_paths([tmp / "articles"], config.index_dir, embedder, config.settings).index
+    return Pipeline(config, index, embedder, load_generator(config))
 
 
 def korean_share(answer) -> float:

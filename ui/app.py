@@ -211,17 +211,9 @@ def _add_files(app: App, files: list | None, progress: gr.Progress):
     if not files:
         return gr.skip(), None
     pipeline = _ready(app)
-    stored = []
-    for f in files:
-        path = Path(f if isinstance(f, str) else f.name)
-        if path.suffix.lower() not in UPLOAD_TYPES:
-            gr.Warning(title="확인", message=f"{esc(path.name)}: .txt, .md, .jsonl 파일만 추가할 수 있습니다.")
-        elif path.stat().st_size > MAX_UPLOAD_MB << 20:
-            gr.Warning(title="확인", message=f"{esc(path.name)}: 파일이 {MAX_UPLOAD_MB}MB보다 큽니다.")
-        else:
-            stored.append(store_upload(path, app.config.data_dir / "uploads"))
-    if not stored:
-        return gr.skip(), None
+    # type and size were checked by Gradio before this runs (file_types, max_file_size)
+    uploads = app.config.data_dir / "uploads"
+    stored = [store_upload(Path(f if isinstance(f, str) else f.name), uploads) for f in files]
     progress(0, desc="기사 읽는 중")
     try:
         result = pipeline.add_files(stored, lambda stage, done, total: progress((done, total), desc="임베딩 중"))
