@@ -19,7 +19,7 @@ import numpy as np
 from .embed import Embedder
 from .prompt import REFUSAL, Source
 from .sparse import tokens
-from .split import sentence_spans
+from .split import kiwi, sentence_spans
 from .types import Citation
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
@@ -61,13 +61,18 @@ def is_refusal(text: str) -> bool:
 
 
 def attach(
-    answer: str, sources: Sequence[Source], embedder: Embedder | None
+    answer: str, sources: Sequence[Source], embedder: Embedder | None, question: str = ""
 ) -> tuple[str, list[Citation]]:
-    """Rewrite the answer's citation markers from alignment; return (text, citations)."""
+    """Rewrite the answer's citation markers from alignment; return (text, citations).
+
+    A sentence no source supports, or naming a name or number that neither the sources nor
+    the question hold, is not said: every sentence shown is cited.
+    """
     pieces = _answer_sentences(answer)
     candidates = [Candidate(src, s, e) for src in sources for s, e in src.sentences]
     if not pieces or not candidates:
         return strip_markers(answer), []
+    known = {_key(w) for w in tokens(question)}.union(*({_key(w) for w in tokens(c.text)} for c in candidates))
     scores = support_matrix([strip_markers(p) for p, _ in pieces], [c.text for c in candidates], embedder)
     numbers: dict[tuple[str, int], int] = {}
     citations: list[Citation] = []
@@ -75,8 +80,8 @@ def attach(
     for (piece, named), row in zip(pieces, scores):
         choice = _choose(row, candidates, named)
         text = strip_markers(piece)
-        if choice is None:
-            continue  # a sentence no source supports is not said: every sentence shown is cited
+        if choice is None or invented(text, known):
+            continue
         cand = candidates[choice]
         key = (cand.source.article.id, cand.start)
         if key not in numbers:
@@ -95,6 +100,25 @@ def support_matrix(answer_sents: list[str], source_sents: list[str], embedder: E
     vecs = embedder.embed_documents(answer_sents + source_sents)
     dense = vecs[: len(answer_sents)] @ vecs[len(answer_sents) :].T
     return LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * np.clip(dense, 0, 1)
+
+
+NAME_TAGS = frozenset({"NNP", "SL", "SN", "SH"})
+
+
+def invented(sentence: str, known: set[str]) -> set[str]:
+    """The names and numbers in the sentence that are not among the known content words.
+
+    The model's slips look like facts: a garbled name ("데kker스크" for "데먄스크"), or a
+    name carried over from the worked examples in the prompt.
+
+    >>> sorted(invented("1위는 화웨이입니다. 1,300대가 팔렸습니다.", {"1", "위", "애플", "1300"}))
+    ['화웨이']
+    """
+    return {_key(t.form) for t in kiwi().tokenize(sentence) if t.tag in NAME_TAGS} - known
+
+
+def _key(word: str) -> str:
+    return word.lower().replace(",", "")  # "1,300" and "1300" are one number
 
 
 def _overlap(answer_words: set[str], source_words: set[str]) -> float:

@@ -183,12 +183,16 @@ def normalize(text: str) -> str:
 
 
 def is_korean(answer: Answer, question: str) -> bool:
-    """Hangul answer whose Latin words, if any, are names taken from the question or sources."""
+    """An answer whose letters are Hangul, apart from names taken from the question or sources.
+
+    An answer of numbers only ("95.4% [1]") has no letters of another language: it counts.
+    """
     if answer.refused:
         return True
     allowed = (question + " ".join(h.chunk.text for h in answer.hits)).lower()
     stray = [w for w in re.findall(r"[A-Za-z]{3,}", answer.text) if w.lower() not in allowed]
-    return bool(re.search(r"[가-힣]", answer.text)) and not stray
+    letters = re.findall(r"[^\W\d_]", answer.text)
+    return not stray and (not letters or bool(re.search(r"[가-힣]", answer.text)))
 
 
 

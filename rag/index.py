@@ -104,10 +104,11 @@ def _embed_new(
     for article in articles:
         chunks += chunk_article(article, settings.chunk_size, settings.chunk_overlap, first_id + len(chunks))
     texts = [c.text for c in chunks]
-    toks = tokens_many(texts) if texts else []
-    report = (lambda done, total: progress("embed", done, total)) if progress else None
     title_of = {a.id: a.title for a in articles}
     titles = [title_of[c.article_id] for c in chunks]
+    # the headline names what every chunk of the article is about, for BM25 as for embeddings
+    toks = tokens_many([f"{title}\n{text}" for title, text in zip(titles, texts)]) if texts else []
+    report = (lambda done, total: progress("embed", done, total)) if progress else None
     vectors = embedder.embed_documents(texts, progress=report, titles=titles) if texts else np.zeros((0, embedder.dim), np.float32)
     return chunks, toks, vectors
 

@@ -17,7 +17,7 @@ from . import store
 from .cite import attach, is_refusal
 from .config import Config, ModelSpec
 from .embed import Embedder, SentenceTransformerEmbedder
-from .errors import RagError
+from .errors import IndexMismatch, RagError
 from .generate import Generator, LlamaGenerator
 from .index import IndexResult, index_paths
 from .index import Progress as IndexProgress
@@ -49,13 +49,24 @@ def load_generator(config: Config, progress: Progress = log.info) -> LlamaGenera
 
 
 def open_or_build_index(config: Config, embedder: Embedder, progress: Progress = log.info) -> store.Index:
-    """Open the index; the default index is built from the bundled articles on first use."""
+    """Open the index. The default index is built from the bundled articles on first use, and
+    rebuilt from them and the uploaded ones when it was made by another version or model."""
     s = config.settings
-    if not store.exists(config.index_dir) and config.index_dir.resolve() == (config.articles_dir.parent / "index").resolve():
+    expected = store.identity(embedder.model_id, embedder.dim, s.chunk_size, s.chunk_overlap)
+    default = config.index_dir.resolve() == (config.articles_dir.parent / "index").resolve()
+    if default and not store.exists(config.index_dir):
         progress(f"색인 만드는 중 / building the index of {config.articles_dir} (first use only)")
         index_paths([config.articles_dir], config.index_dir, embedder, s)
-    expected = store.identity(embedder.model_id, embedder.dim, s.chunk_size, s.chunk_overlap)
-    return store.open_index(config.index_dir, expected)
+    try:
+        return store.open_index(config.index_dir, expected)
+    except IndexMismatch:
+        if not default:
+            raise  # a user's own index: only they know which files it was built from
+        # every article of the default index is on disk, in articles/ or data/ (uploads)
+        sources = [p for p in (config.articles_dir, config.data_dir) if p.is_dir()]
+        progress("색인을 다시 만드는 중 / rebuilding the index: it was built by another version or model")
+        index_paths(sources, config.index_dir, embedder, s, rebuild=True)
+        return store.open_index(config.index_dir, expected)
 
 
 @dataclass
@@ -107,7 +118,7 @@ class Pipeline:
         timings["generate"] = t_gen - t0 - timings["retrieve"] - timings["rewrite"]
         text, citations = ("", [])
         if not is_refusal("".join(raw)):
-            text, citations = attach("".join(raw), sources, self.embedder)
+            text, citations = attach("".join(raw), sources, self.embedder, question)
         timings["cite"] = time.perf_counter() - t_gen
         timings["total"] = time.perf_counter() - t0
         refused = not citations  # an answer no source sentence supports is not given

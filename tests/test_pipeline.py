@@ -9,10 +9,11 @@ import pytest
 from fakes import FakeEmbedder, FakeGenerator
 
 from rag.config import Settings, load_config
-from rag.errors import RagError
+from rag import store
+from rag.errors import IndexMismatch, RagError
 from rag.index import index_paths
-from rag.pipeline import ANSWER_OPENING, MAX_QUESTION, Pipeline, check_question
-from rag.prompt import REFUSAL
+from rag.pipeline import ANSWER_OPENING, MAX_QUESTION, Pipeline, check_question, open_or_build_index
+from rag.prompt import EXAMPLES, REFUSAL
 from rag.types import Answer
 
 SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
@@ -150,3 +151,41 @@ def test_a_refusal_is_kept_when_only_a_similar_chunk_was_found(pipeline, fake_ge
     *pieces, answer = pipeline.stream("엔비디아 주가는 얼마나 폭락했어?")
     assert fake_generator.prefixes == [""]
     assert "".join(pieces) == REFUSAL and answer.refused
+
+
+def test_worked_examples_precede_every_question_unchanged(pipeline, fake_generator):
+    # the model reuses the KV state of an unchanged opening: the examples must not vary per question
+    for question in ("엔비디아 주가는 얼마나 폭락했어?", "샤오미 전기차 주문은 몇 대야?"):
+        fake_generator.enqueue(REPLY)
+        pipeline.ask(question)
+    (first, _), (second, _) = fake_generator.requests
+    assert first[:-1] == second[:-1]
+    assert [m["role"] for m in first] == ["system"] + ["user", "assistant"] * len(EXAMPLES) + ["user"]
+    assert first[-1]["content"].endswith("[질문] 엔비디아 주가는 얼마나 폭락했어?")
+    # an example is laid out exactly as a real question is
+    assert first[1]["content"].startswith("[자료]\n[1] ") and "[자료 끝]\n\n[질문] " in first[1]["content"]
+    assert first[-1]["content"].startswith("[자료]\n[1] ") and "[자료 끝]\n\n[질문] " in first[-1]["content"]
+
+
+def test_default_index_from_another_version_is_rebuilt_with_the_uploads(tmp_path, fake_embedder, monkeypatch):
+    articles, data = tmp_path / "articles", tmp_path / "data"
+    articles.mkdir()
+    data.mkdir()
+    (articles / "nvidia.md").write_text("# 딥시크 쇼크\n" + NVIDIA, encoding="utf-8")
+    (data / "xiaomi.md").write_text("# 샤오미 전기차\n" + XIAOMI, encoding="utf-8")
+    config = replace(load_config(index_dir=tmp_path / "index"), articles_dir=articles, data_dir=data, settings=SETTINGS)
+    index_paths([articles, data], config.index_dir, fake_embedder, SETTINGS)
+    monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
+    index = open_or_build_index(config, fake_embedder)
+    assert index.manifest["schema_version"] == store.SCHEMA_VERSION
+    assert sorted(a.title for a in index.articles.values()) == ["딥시크 쇼크", "샤오미 전기차"]
+
+
+def test_own_index_from_another_version_is_not_rebuilt(tmp_path, fake_embedder, monkeypatch):
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "nvidia.md").write_text("# 딥시크 쇼크\n" + NVIDIA, encoding="utf-8")
+    config = replace(load_config(index_dir=tmp_path / "mine"), articles_dir=tmp_path / "articles", settings=SETTINGS)
+    index_paths([tmp_path / "news"], config.index_dir, fake_embedder, SETTINGS)
+    monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
+    with pytest.raises(IndexMismatch, match="rag index --rebuild"):
+        open_or_build_index(config, fake_embedder)
