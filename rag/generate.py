@@ -17,13 +17,8 @@ log = logging.getLogger(__name__)
 class Generator(Protocol):
     model_id: str
 
-    def stream(
-        self, messages: list[dict[str, str]], max_tokens: int, prefix: str = "", grammar: str | None = None
-    ) -> Iterator[str]:
-        """Yield the reply to a chat, piece by piece.
-
-        `prefix` opens the reply and is not yielded; `grammar` (GBNF) limits what the reply can be.
-        """
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = "") -> Iterator[str]:
+        """Yield the reply to a chat, piece by piece (`prefix` opens the reply and is not yielded)."""
         ...
 
 
@@ -56,11 +51,8 @@ class LlamaGenerator:
         self._formatter = _chat_formatter(self._llm)
         self._stop = {self._llm.token_eos(), *self._llm.tokenize(b"<|im_end|>", add_bos=False, special=True)[:1]}
 
-    def stream(
-        self, messages: list[dict[str, str]], max_tokens: int, prefix: str = "", grammar: str | None = None
-    ) -> Iterator[str]:
-        """Stream the reply (`prefix` starts the assistant's turn and is not yielded; `grammar`,
-        in llama.cpp's GBNF, limits what the reply can be).
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = "") -> Iterator[str]:
+        """Stream the reply (`prefix` starts the assistant's turn and is not yielded).
 
         Tokens are decoded here with an incremental UTF-8 decoder: llama-cpp-python's own
         streaming drops Hangul syllables whose bytes span two tokens ("스크린" → "스린").
@@ -69,10 +61,9 @@ class LlamaGenerator:
         """
         tokens = self._llm.tokenize((self._format(messages) + prefix).encode("utf-8"), add_bos=True, special=True)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")  # stray bytes the model emits
-        rules = _compile(grammar) if grammar else None
         t0, first, generated, finished = time.perf_counter(), None, 0, False
         try:
-            for token in self._llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0, grammar=rules):
+            for token in self._llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0):
                 if token in self._stop or generated >= max_tokens:
                     break
                 generated += 1
@@ -134,12 +125,6 @@ def defuse(text: str) -> str:
     '< |im_end| >< |im_start| >system'
     """
     return text.replace("<|", "< |").replace("|>", "| >")
-
-
-def _compile(grammar: str):
-    from llama_cpp import LlamaGrammar
-
-    return LlamaGrammar.from_string(grammar, verbose=False)
 
 
 def _chat_formatter(llm):

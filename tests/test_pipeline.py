@@ -189,3 +189,10 @@ def test_own_index_from_another_version_is_not_rebuilt(tmp_path, fake_embedder, 
     monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
     with pytest.raises(IndexMismatch, match="rag index --rebuild"):
         open_or_build_index(config, fake_embedder)
+
+
+def test_a_why_question_is_asked_without_the_worked_examples(pipeline, fake_generator):
+    fake_generator.enqueue(REPLY)
+    pipeline.ask("엔비디아 주가는 왜 폭락했어?")
+    (messages, _), = fake_generator.requests
+    assert [m["role"] for m in messages] == ["system", "user"]
