@@ -62,8 +62,8 @@ class Settings:
     # a question is answered only if one source sentence holds this share of its content words
     # (then a model refusal is asked again) or a retrieved chunk is this similar to it (tuned on
     # KorQuAD seed 11); else it is refused without the model
-    min_coverage: float = 0.55
-    min_similarity: float = 0.52
+    min_coverage: float = 0.5
+    min_similarity: float = 0.55
     n_ctx: int = 4096
     max_tokens: int = 256
     threads: int = 0  # 0 = all cores
