@@ -22,7 +22,7 @@ from .generate import Generator, LlamaGenerator
 from .index import IndexResult, index_paths
 from .index import Progress as IndexProgress
 from .models import ensure_model
-from .prompt import REFUSAL, build_messages, coverage, group_sources
+from .prompt import REFUSAL, asks_why, build_messages, coverage, group_sources
 from .retrieve import retrieve
 from .rewrite import standalone
 from .types import Answer
@@ -108,17 +108,26 @@ class Pipeline:
         # ("떨어졌어" for "폭락했다"); with neither, nothing found is about the question.
         words = coverage(question, sources)
         similar = max((h.similarity or 0.0 for h in hits), default=0.0)
-        if words >= s.min_coverage or similar >= s.min_similarity:
-            for piece in self._reply(build_messages(question, sources), insist=words >= s.min_coverage):
-                first = first or time.perf_counter()
-                raw.append(piece)
-                yield piece
+        text, citations = ("", [])
         t_gen = time.perf_counter()
+        if words >= s.min_coverage or similar >= s.min_similarity:
+            # Shown the worked examples the model can still mangle a name ("디닉스크" for
+            # "딥시크"); when no sentence of the reply survives the citation check, it is
+            # asked once more without them.
+            for examples in (True, False):
+                raw = []
+                for piece in self._reply(build_messages(question, sources, examples), insist=words >= s.min_coverage):
+                    first = first or time.perf_counter()
+                    raw.append(piece)
+                    yield piece
+                t_gen = time.perf_counter()
+                if not is_refusal("".join(raw)):
+                    text, citations = attach("".join(raw), sources, self.embedder, question)
+                if citations or is_refusal("".join(raw)) or asks_why(question):
+                    break  # (a why-question was already asked without the examples)
+                yield "\n\n"
         timings["first_token"] = (first or t_gen) - t0
         timings["generate"] = t_gen - t0 - timings["retrieve"] - timings["rewrite"]
-        text, citations = ("", [])
-        if not is_refusal("".join(raw)):
-            text, citations = attach("".join(raw), sources, self.embedder, question)
         timings["cite"] = time.perf_counter() - t_gen
         timings["total"] = time.perf_counter() - t0
         refused = not citations  # an answer no source sentence supports is not given

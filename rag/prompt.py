@@ -119,9 +119,9 @@ EXAMPLES = (
 )
 
 
-def build_messages(question: str, sources: list[Source]) -> list[dict[str, str]]:
+def build_messages(question: str, sources: list[Source], examples: bool = True) -> list[dict[str, str]]:
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for blocks, asked, reply in () if asks_why(question) else EXAMPLES:
+    for blocks, asked, reply in EXAMPLES if examples and not asks_why(question) else ():
         messages += [{"role": "user", "content": _turn(blocks, asked)}, {"role": "assistant", "content": reply}]
     return messages + [{"role": "user", "content": user_turn(question, sources)}]
 

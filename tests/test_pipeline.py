@@ -155,9 +155,9 @@ def test_a_refusal_is_kept_when_only_a_similar_chunk_was_found(pipeline, fake_ge
 
 def test_worked_examples_precede_every_question_unchanged(pipeline, fake_generator):
     # the model reuses the KV state of an unchanged opening: the examples must not vary per question
-    for question in ("엔비디아 주가는 얼마나 폭락했어?", "샤오미 전기차 주문은 몇 대야?"):
-        fake_generator.enqueue(REPLY)
-        pipeline.ask(question)
+    for question, reply in (("엔비디아 주가는 얼마나 폭락했어?", REPLY), ("샤오미 전기차 주문은 몇 대야?", "주문이 9만 대를 넘었다 [1].")):
+        fake_generator.enqueue(reply)
+        assert not pipeline.ask(question).refused
     (first, _), (second, _) = fake_generator.requests
     assert first[:-1] == second[:-1]
     assert [m["role"] for m in first] == ["system"] + ["user", "assistant"] * len(EXAMPLES) + ["user"]
@@ -196,3 +196,12 @@ def test_a_why_question_is_asked_without_the_worked_examples(pipeline, fake_gene
     pipeline.ask("엔비디아 주가는 왜 폭락했어?")
     (messages, _), = fake_generator.requests
     assert [m["role"] for m in messages] == ["system", "user"]
+
+
+def test_a_reply_whose_every_sentence_is_dropped_is_asked_again_without_the_examples(pipeline, fake_generator):
+    fake_generator.enqueue("엔비디아 주가가 화웨이 때문에 17% 폭락했다 [1].")  # a name no source holds
+    fake_generator.enqueue(REPLY)
+    answer = pipeline.ask("엔비디아 주가는 얼마나 폭락했어?")
+    (with_examples, _), (without, _) = fake_generator.requests
+    assert len(with_examples) == 2 + 2 * len(EXAMPLES) and len(without) == 2
+    assert answer.text == "엔비디아 주가가 17% 폭락했다 [1]." and not answer.refused
