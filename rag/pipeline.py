@@ -22,7 +22,7 @@ from .generate import Generator, LlamaGenerator
 from .index import IndexResult, index_paths
 from .index import Progress as IndexProgress
 from .models import ensure_model
-from .prompt import REFUSAL, asks_why, build_messages, coverage, group_sources
+from .prompt import REFUSAL, build_messages, coverage, group_sources
 from .retrieve import retrieve
 from .rewrite import standalone
 from .types import Answer
@@ -101,7 +101,7 @@ class Pipeline:
         timings["rewrite"] = time.perf_counter() - t0
         hits = retrieve(self.index, self.embedder, question, top_k or s.top_k, s.candidates, s.dense_weight, timings)
         sources = group_sources(hits, question, s.max_sentences)
-        raw, first = [], None
+        first = None
         # The model alone refuses answers it has and answers questions it has not. A source
         # sentence holding most of the question's words is strong evidence the answer is
         # there (a refusal is then asked again); a similar chunk keeps paraphrased questions
@@ -113,19 +113,25 @@ class Pipeline:
         if words >= s.min_coverage or similar >= s.min_similarity:
             # Shown the worked examples the model can still mangle a name ("디닉스크" for
             # "딥시크"); when no sentence of the reply survives the citation check, it is
-            # asked once more without them.
-            for examples in (True, False):
+            # asked once more without them (if they were shown at all).
+            prompts = [build_messages(question, sources)]
+            if (plain := build_messages(question, sources, examples=False)) != prompts[0]:
+                prompts.append(plain)
+            for n, messages in enumerate(prompts):
+                if n:
+                    yield "\n\n"
                 raw = []
-                for piece in self._reply(build_messages(question, sources, examples), insist=words >= s.min_coverage):
+                for piece in self._reply(messages, insist=words >= s.min_coverage):
                     first = first or time.perf_counter()
                     raw.append(piece)
                     yield piece
                 t_gen = time.perf_counter()
-                if not is_refusal("".join(raw)):
-                    text, citations = attach("".join(raw), sources, self.embedder, question)
-                if citations or is_refusal("".join(raw)) or asks_why(question):
-                    break  # (a why-question was already asked without the examples)
-                yield "\n\n"
+                reply = "".join(raw)
+                if is_refusal(reply):
+                    break
+                text, citations = attach(reply, sources, self.embedder, question)
+                if citations:
+                    break
         timings["first_token"] = (first or t_gen) - t0
         timings["generate"] = t_gen - t0 - timings["retrieve"] - timings["rewrite"]
         timings["cite"] = time.perf_counter() - t_gen
