@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import codecs
+import ctypes
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -48,6 +50,7 @@ class LlamaGenerator:
             ) from None
         self.model_id = model_id
         self.last_stats: dict = {}
+        self._openings: OrderedDict[tuple[int, ...], ctypes.Array] = OrderedDict()
         self._formatter = _chat_formatter(self._llm)
         self._stop = {self._llm.token_eos(), *self._llm.tokenize(b"<|im_end|>", add_bos=False, special=True)[:1]}
 
@@ -56,12 +59,14 @@ class LlamaGenerator:
 
         Tokens are decoded here with an incremental UTF-8 decoder: llama-cpp-python's own
         streaming drops Hangul syllables whose bytes span two tokens ("스크린" → "스린").
-        A prompt that starts like the previous one (the fixed system prompt) reuses its KV
-        state: llama-cpp-python's generate() evaluates only the tokens after the shared prefix.
+        A prompt that starts like the previous one reuses its KV state (llama-cpp-python's
+        generate() evaluates only the tokens after the shared prefix); a prompt whose opening
+        was seen before gets that opening's kept state back first (see _reuse_opening).
         """
-        tokens = self._llm.tokenize((self._format(messages) + prefix).encode("utf-8"), add_bos=True, special=True)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")  # stray bytes the model emits
         t0, first, generated, finished = time.perf_counter(), None, 0, False
+        tokens = self._tokenize(self._format(messages) + prefix)
+        reused = self._reuse_opening(messages, tokens)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")  # stray bytes the model emits
         try:
             for token in self._llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0):
                 if token in self._stop or generated >= max_tokens:
@@ -81,6 +86,7 @@ class LlamaGenerator:
             end = time.perf_counter()
             self.last_stats = {
                 "prompt_tokens": len(tokens),
+                "prompt_reused": reused,
                 "generated_tokens": generated,
                 "first_token_s": round((first or end) - t0, 3),
                 "generation_tps": round((generated - 1) / (end - first), 2) if first and generated > 1 else 0.0,
@@ -90,8 +96,51 @@ class LlamaGenerator:
         messages = [{**m, "content": defuse(m["content"])} for m in messages]
         return self._formatter(messages=messages).prompt
 
+    def _tokenize(self, text: str) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+
+    def _reuse_opening(self, messages: list[dict[str, str]], tokens: list[int]) -> int:
+        """Put the KV state of the prompt's opening in place; return how many tokens are reused.
+
+        The opening is every message but the last: the fixed system prompt, and the worked
+        examples when they are shown. llama.cpp keeps only the last prompt's state, and the
+        prompts alternate openings (with examples, without them for a why-question, the
+        follow-up rewrite), so each switch would evaluate the examples again: about 455
+        tokens, 5 s on 2 cores. Each opening is evaluated once; its state (the KV cells of
+        one sequence, about 28 KB a token, no logits) is kept and copied back when needed.
+        """
+        import llama_cpp
+
+        llm = self._llm
+        n = _shared(self._tokenize(self._format(messages[:-1])), tokens) if len(messages) > 1 else 0
+        have = _shared(llm.input_ids[: llm.n_tokens], tokens)
+        if n <= have:
+            return have
+        key = tuple(tokens[:n])
+        if key in self._openings:
+            self._openings.move_to_end(key)
+            state = self._openings[key]
+            if llama_cpp.llama_state_seq_set_data(llm.ctx, state, len(state), 0) != len(state):
+                llm.reset()  # the prompt is then evaluated whole
+                return 0
+            reused = n
+        else:
+            llm.n_tokens = have  # eval() drops the KV cells after n_tokens
+            llm.eval(key[have:])
+            size = llama_cpp.llama_state_seq_get_size(llm.ctx, 0)
+            state = (ctypes.c_uint8 * size)()
+            llama_cpp.llama_state_seq_get_data(llm.ctx, state, size, 0)
+            self._openings[key] = state
+            while len(self._openings) > MAX_OPENINGS:
+                self._openings.popitem(last=False)
+            reused = have
+        llm.input_ids[:n] = key
+        llm.n_tokens = n
+        return reused
+
     def forget(self) -> None:
-        """Drop the reusable prefix, so the next prompt is evaluated from scratch."""
+        """Drop the reusable prefix and kept openings, so the next prompt is evaluated from scratch."""
+        self._openings.clear()
         self._llm.reset()
 
     def raw_speed(self, prompt_tokens: int = 512, gen_tokens: int = 128) -> dict:
@@ -112,6 +161,23 @@ class LlamaGenerator:
             "prompt_tps": round(len(tokens) / (t1 - t0), 2),
             "generation_tps": round(gen_tokens / (t2 - t1), 2),
         }
+
+
+MAX_OPENINGS = 4  # with examples, without, the rewrite's, one spare: about 20 MB each
+
+
+def _shared(a: Sequence[int], b: Sequence[int]) -> int:
+    """The length of the common prefix.
+
+    >>> _shared([1, 2, 3], [1, 2, 4, 5])
+    2
+    """
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def defuse(text: str) -> str:

@@ -83,6 +83,13 @@ class Pipeline:
         generator = load_generator(config, progress)
         return cls(config, index, embedder, generator)
 
+    def warm(self) -> None:
+        """Evaluate the prompt openings (with the worked examples, and without) before the first
+        question, so a chat's first answers do not wait for them (about 650 tokens, 7 s)."""
+        for question in ("무엇이 달라졌어?", "왜 달라졌어?"):  # asks_why() tells them apart
+            for _ in self.generator.stream(build_messages(question, []), 0):
+                pass
+
     def ask(self, question: str, history: Sequence[str] = (), top_k: int | None = None) -> Answer:
         *_, answer = self.stream(question, history, top_k)
         return answer

@@ -205,3 +205,18 @@ def test_a_reply_whose_every_sentence_is_dropped_is_asked_again_without_the_exam
     (with_examples, _), (without, _) = fake_generator.requests
     assert len(with_examples) == 2 + 2 * len(EXAMPLES) and len(without) == 2
     assert answer.text == "엔비디아 주가가 17% 폭락했다 [1]." and not answer.refused
+
+
+def test_warming_evaluates_both_openings_the_questions_will_share(pipeline, fake_generator):
+    fake_generator.enqueue("")
+    fake_generator.enqueue("")
+    pipeline.warm()
+    (with_examples, _), (without, _) = fake_generator.requests
+    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue(REPLY)
+    pipeline.ask("엔비디아 주가는 얼마나 폭락했어?")
+    pipeline.ask("엔비디아 주가는 왜 폭락했어?")
+    (factoid, _), (why, _) = fake_generator.requests[2:]
+    assert with_examples[:-1] == factoid[:-1] and without[:-1] == why[:-1]
+    assert len(with_examples) > len(without) == 2
+    assert [n for _, n in fake_generator.requests[:2]] == [0, 0]  # nothing is generated

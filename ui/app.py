@@ -54,7 +54,10 @@ class App:
 
     def _load(self) -> None:
         try:
-            self.pipeline = Pipeline.load(self.config, self._progress)
+            pipeline = Pipeline.load(self.config, self._progress)
+            self._progress("답변 준비 중 / preparing the prompt")
+            pipeline.warm()  # before questions are taken: the model answers one thing at a time
+            self.pipeline = pipeline
             self._progress(self.ready_status())
         except RagError as e:
             log.error("loading failed: %s", e)
@@ -241,6 +244,7 @@ def _switch_profile(app: App, name: str) -> str:
     except RagError as e:
         raise gr.Error(title="오류", message=korean(e)) from None
     app.pipeline = Pipeline(config, pipeline.index, pipeline.embedder, generator)
+    app.pipeline.warm()
     return app.ready_status()
 
 

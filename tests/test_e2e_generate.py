@@ -1,0 +1,45 @@
+"""The language model itself (real weights): the kept states of prompt openings.
+
+A chat mixes why-questions (no worked examples), other questions (with them) and follow-up
+rewrites (their own system prompt). Each switch of opening must not evaluate the worked
+examples again, and a restored opening must answer exactly as one evaluated afresh.
+"""
+from __future__ import annotations
+
+import pytest
+
+from rag.config import load_config
+from rag.pipeline import load_generator
+from rag.prompt import build_messages
+
+pytestmark = pytest.mark.e2e
+SOURCE = ("[자료]\n[1] 반도체 · 2025-01-28\n엔비디아 주가는 27일 17% 폭락했다. 중국 딥시크가 저비용 AI 모델을 "
+          "내놓은 충격 때문이다. 이날 시가총액 5890억 달러가 사라졌다.\n[자료 끝]\n\n[질문] ")
+
+
+def ask(generator, opening: list[dict], question: str) -> tuple[str, dict]:
+    reply = "".join(generator.stream(opening + [{"role": "user", "content": SOURCE + question}], 40))
+    return reply, dict(generator.last_stats)
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return load_generator(load_config())
+
+
+def test_an_opening_seen_before_is_restored_not_evaluated_again(generator):
+    factoid = "엔비디아 시가총액은 얼마나 사라졌어?"
+    with_examples = build_messages(factoid, [])[:-1]
+    assert len(with_examples) > 1  # the worked examples are shown for this question
+    generator.forget()
+
+    first, stats = ask(generator, with_examples, factoid)
+    assert stats["prompt_reused"] == 0
+    _, why = ask(generator, build_messages("엔비디아 주가는 왜 떨어졌어?", [])[:-1], "엔비디아 주가는 왜 떨어졌어?")
+    assert 0 < why["prompt_reused"] < 300  # only the system prompt is shared
+    ask(generator, [{"role": "system", "content": "질문을 한 문장으로 고쳐 쓰세요."}], "그럼 시가총액은?")
+
+    again, restored = ask(generator, with_examples, factoid)
+    assert restored["prompt_reused"] > why["prompt_reused"] + 300  # the examples came back, not evaluated
+    assert again == first
+    assert "5890억" in again
