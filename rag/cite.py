@@ -72,7 +72,7 @@ def attach(
     candidates = [Candidate(src, s, e) for src in sources for s, e in src.sentences]
     if not pieces or not candidates:
         return strip_markers(answer), []
-    known = {_key(w) for w in tokens(question)}.union(*({_key(w) for w in tokens(c.text)} for c in candidates))
+    known = _key(" ".join([question, *(c.text for c in candidates)]))
     scores = support_matrix([strip_markers(p) for p, _ in pieces], [c.text for c in candidates], embedder)
     numbers: dict[tuple[str, int], int] = {}
     citations: list[Citation] = []
@@ -93,8 +93,8 @@ def attach(
 
 def support_matrix(answer_sents: list[str], source_sents: list[str], embedder: Embedder | None) -> np.ndarray:
     """score[i, j]: how well source sentence j supports answer sentence i (0..1)."""
-    source_tokens = [set(tokens(s)) for s in source_sents]
-    lexical = np.array([[_overlap(set(tokens(a)), s) for s in source_tokens] for a in answer_sents], dtype=np.float32)
+    sources = [(set(tokens(s)), _key(s)) for s in source_sents]
+    lexical = np.array([[_overlap(set(tokens(a)), *s) for s in sources] for a in answer_sents], dtype=np.float32)
     if embedder is None:
         return lexical
     vecs = embedder.embed_documents(answer_sents + source_sents)
@@ -105,25 +105,37 @@ def support_matrix(answer_sents: list[str], source_sents: list[str], embedder: E
 NAME_TAGS = frozenset({"NNP", "SL", "SN", "SH"})
 
 
-def invented(sentence: str, known: set[str]) -> set[str]:
-    """The names and numbers in the sentence that are not among the known content words.
+def invented(sentence: str, known: str) -> set[str]:
+    """The names and numbers in the sentence that the known text (sources and question) lacks.
 
     The model's slips look like facts: a garbled name ("데kker스크" for "데먄스크"), or a
-    name carried over from the worked examples in the prompt.
+    name carried over from the worked examples in the prompt. Names are looked up in the
+    text, not among its tokens: Kiwi reads "광주교도소입니다" as one name and "광주교도소에서"
+    as two words.
 
-    >>> sorted(invented("1위는 화웨이입니다. 1,300대가 팔렸습니다.", {"1", "위", "애플", "1300"}))
+    >>> sorted(invented("1위는 화웨이입니다. 1,300대가 팔렸습니다.", _key("애플이 1위, 1300대 판매")))
     ['화웨이']
+    >>> invented("광주교도소입니다.", _key("광주교도소에서 수감되었다"))
+    set()
     """
-    return {_key(t.form) for t in kiwi().tokenize(sentence) if t.tag in NAME_TAGS} - known
+    return {k for t in kiwi().tokenize(sentence) if t.tag in NAME_TAGS and (k := _key(t.form)) not in known}
 
 
-def _key(word: str) -> str:
-    return word.lower().replace(",", "")  # "1,300" and "1300" are one number
+def _key(text: str) -> str:
+    return re.sub(r"[\s,]", "", text.lower())  # "1,300" and "1300" are one number
 
 
-def _overlap(answer_words: set[str], source_words: set[str]) -> float:
-    """Share of the answer sentence's content words found in the source sentence."""
-    return len(answer_words & source_words) / len(answer_words) if answer_words else 0.0
+def _overlap(answer_words: set[str], source_words: set[str], source_text: str) -> float:
+    """Share of the answer sentence's content words found in the source sentence.
+
+    A word of two letters or more also counts when it is in the source's text: a name is
+    often one word in a short answer and two in the source ("광주교도소입니다", "광주교도소에서").
+
+    >>> _overlap({"광주교도소"}, {"광주", "교도소", "수감"}, "광주교도소에서수감되었다")
+    1.0
+    """
+    found = [w for w in answer_words if w in source_words or (len(w) > 1 and _key(w) in source_text)]
+    return len(found) / len(answer_words) if answer_words else 0.0
 
 
 def _choose(row: np.ndarray, candidates: list[Candidate], named: list[int]) -> int | None:
@@ -153,6 +165,7 @@ def _answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
         if lead and pieces:
             pieces[-1] = (pieces[-1][0] + lead.group(0), pieces[-1][1] + parse_markers(lead.group(0)))
             piece = piece[lead.end():]
+        piece = piece.lstrip(" .。")  # the model's stray ". ." between sentences
         if strip_markers(piece):
             pieces.append((piece, parse_markers(piece)))
     return pieces

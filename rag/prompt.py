@@ -104,18 +104,19 @@ def coverage(question: str, sources: list[Source]) -> float:
 # Two worked questions shown before every real one. A 1.5B model follows an example far
 # better than a rule: with them it names the answer first, in the source's own words, and
 # stops refusing answers it has (KorQuAD 1.0 dev, seed 11, 40 questions: span in the answer
-# 52.5 % -> 62.5 %, refusals 8 -> 0). They sit right after the fixed system prompt, so their
-# KV state is reused: they are not evaluated again per question. (Made-up news, real format;
-# why-questions go without them, see asks_why.)
+# 52.5 % -> 62.5 %, refusals 8 -> 0). Each reply is one sentence, so the answer is too: with
+# two-sentence replies the model added a context sentence, often from another paragraph
+# (seed 11, 60 questions: citations into the gold paragraph 90.0 % -> 95.2 %, span in the
+# answer 60 % both times, 7.8 -> 6.5 s per answer). The examples never change, and their KV
+# state is kept (generate.py), so they are not evaluated again per question. (Made-up news,
+# real format; why-questions go without them, see asks_why.)
 _SAMSUNG = ("반도체 · 2024-03-02", "삼성전자는 지난해 4분기 영업이익이 2조8천억원으로 집계됐다고 밝혔다. "
             "이는 전년 같은 기간보다 35% 줄어든 수치다. 메모리 반도체 가격 하락이 실적 부진의 주된 원인으로 꼽힌다.")
 _APPLE = ("스마트폰 · 2024-03-01", "애플은 아이폰 판매 부진으로 중국 시장 점유율 순위가 3위로 밀렸다. 1위는 화웨이가 차지했다.")
 EXAMPLES = (
-    ([_SAMSUNG, _APPLE], "삼성전자 4분기 영업이익이 줄어든 이유는?",
-     "메모리 반도체 가격 하락이 주된 원인입니다 [1]. 삼성전자의 지난해 4분기 영업이익은 2조8천억원으로, "
-     "전년 같은 기간보다 35% 줄었습니다 [1]."),
+    ([_SAMSUNG, _APPLE], "삼성전자의 지난해 4분기 영업이익은?", "2조8천억원으로, 전년 같은 기간보다 35% 줄었습니다 [1]."),
     ([_APPLE, (_SAMSUNG[0], _SAMSUNG[1].split(". ")[0] + ".")], "중국 스마트폰 시장에서 1위를 차지한 회사는?",
-     "화웨이입니다 [1]. 애플은 아이폰 판매 부진으로 3위로 밀렸습니다 [1]."),
+     "화웨이입니다 [1]."),
 )
 
 

@@ -196,6 +196,13 @@ def test_sentences_glued_after_a_marker_are_cited_separately(embedder):
     assert_consistent(text, citations)
 
 
+def test_stray_full_stops_between_sentences_are_not_kept(embedder):
+    sources = [source(1, MARKET), source(2, CARS)]
+    text, citations = attach("엔비디아 주가가 28일 17% 폭락했습니다 [1]. . 전기차 가격은 3.5% 인하됐습니다 [2].", sources, embedder)
+    assert text == "엔비디아 주가가 28일 17% 폭락했습니다 [1]. 전기차 가격은 3.5% 인하됐습니다 [2]."
+    assert_consistent(text, citations)
+
+
 def test_refusal_and_empty_inputs_give_no_citations(embedder):
     sources = [source(1, MARKET)]
     assert attach(REFUSAL, sources, embedder) == (REFUSAL, [])
@@ -224,3 +231,10 @@ def test_names_from_the_question_and_reformatted_numbers_are_kept(embedder):
     sources = [source(1, MARKET)]
     text, _ = attach("시가총액 5930억달러가 사라졌습니다 [1].", sources, embedder, question="엔비디아 시가총액은?")
     assert text == "시가총액 5930억달러가 사라졌습니다 [1]."
+
+
+def test_a_name_the_analyzer_splits_differently_in_the_source_is_kept(embedder):
+    # Kiwi reads "광주교도소입니다" as one name, and "광주교도소에서" as 광주 + 교도소
+    prison = make_article("한명숙은 1979년 구속되어 광주교도소에서 수감되었다.", "articles/prison.txt", line=4)
+    text, citations = attach("광주교도소입니다 [1].", [source(1, prison)], embedder, question="한명숙이 수감된 교도소는?")
+    assert text == "광주교도소입니다 [1]." and citations[0].article is prison
