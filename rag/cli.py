@@ -173,7 +173,8 @@ def format_report(report: dict) -> str:
         lines.append(f"{mode:10} {m['R@1']:7.3f} {m['R@5']:7.3f} {m['R@10']:7.3f} {m['MRR']:7.3f}")
     if "answers" in report:
         a = report["answers"]
-        lines += ["", f"answers ({a['n']}): containment {a['containment']:.1%} · citation precision "
+        lines += ["", f"answers ({a['n']}): containment {a['containment']:.1%} (first sentence "
+                  f"{a['first_sentence_containment']:.1%}) · citation precision "
                   f"{a['citation_precision'] or 0:.1%} · false refusals {a['false_refusal']:.1%} · "
                   f"Korean-only {a['korean_only']:.1%} · {a['seconds_mean']} s/answer"]
     if "unanswerable" in report:

@@ -3,7 +3,8 @@
 The paragraphs are indexed as articles into their own index folder (never the user's),
 questions are sampled with a seed, and the pipeline is scored as a person would use it:
 - retrieval: R@1/5/10 and MRR of the gold paragraph, for dense, BM25 and hybrid;
-- answers: gold-span containment, citation precision, false refusals, Korean-only rate;
+- answers: gold-span containment (in the answer, and in its first sentence), citation
+  precision, false refusals, Korean-only rate;
 - unanswerable: questions asked with their gold paragraph removed; the refusal rate.
 Greedy decoding makes a run with the same seed repeatable.
 """
@@ -127,6 +128,7 @@ class AnswerRecord:
     answer: str
     refused: bool
     contains: bool
+    first_contains: bool  # in the first sentence: the answer a reader takes
     citations: int
     citations_gold: int
     korean: bool
@@ -144,7 +146,8 @@ def answer_scores(pipeline: Pipeline, questions: list[Question], on_record: Call
             gold=q.answers,
             answer=answer.text,
             refused=answer.refused,
-            contains=any(normalize(g) in normalize(answer.text) for g in q.answers if g) and not answer.refused,
+            contains=contains(answer, q.answers),
+            first_contains=contains(answer, q.answers, first_sentence(answer.text)),
             citations=len(answer.citations),
             citations_gold=sum(1 for c in answer.citations if c.article.id == q.gold),
             korean=is_korean(answer, q.text),
@@ -158,6 +161,7 @@ def answer_scores(pipeline: Pipeline, questions: list[Question], on_record: Call
     cited = sum(r.citations for r in records)
     return {
         "containment": round(sum(r.contains for r in records) / n, 4),
+        "first_sentence_containment": round(sum(r.first_contains for r in records) / n, 4),
         "citation_precision": round(sum(r.citations_gold for r in records) / cited, 4) if cited else None,
         "false_refusal": round(sum(r.refused for r in records) / n, 4),
         "korean_only": round(sum(r.korean for r in records) / n, 4),
@@ -171,6 +175,24 @@ def refusal_scores(pipeline: Pipeline, questions: list[Question]) -> tuple[dict,
     return {"refusal": round(sum(a.refused for _, a in records) / n, 4)}, [
         {"question": t, "answer": a.text, "refused": a.refused} for t, a in records
     ]
+
+
+def contains(answer: Answer, golds: tuple[str, ...], text: str | None = None) -> bool:
+    """A gold span is in the (given part of the) answer, which is not a refusal."""
+    text = answer.text if text is None else text
+    return not answer.refused and any(normalize(g) in normalize(text) for g in golds if g)
+
+
+def first_sentence(text: str) -> str:
+    """The answer up to its first citation marker.
+
+    A long answer can hold the gold span in a later sentence after a wrong first one
+    ("조준입니다 [1]. … 정도전을 해임하고 …"); this part is what a reader takes as the answer.
+
+    >>> first_sentence("화웨이입니다 [1]. 애플은 3위로 밀렸습니다 [1].")
+    '화웨이입니다 '
+    """
+    return re.split(r"\[\d+\]", text, maxsplit=1)[0]
 
 
 def normalize(text: str) -> str:

@@ -33,6 +33,7 @@ def test_small_eval_reports_every_number(tmp_path):
         assert 0 <= metrics["R@1"] <= metrics["R@5"] <= metrics["R@10"] <= 1
     assert report["retrieval"]["hybrid"]["R@5"] >= 0.9
     assert report["answers"]["n"] == 4 and len(report["answer_records"]) == 4
-    assert {"containment", "citation_precision", "false_refusal", "korean_only"} <= report["answers"].keys()
+    expected = {"containment", "first_sentence_containment", "citation_precision", "false_refusal", "korean_only"}
+    assert expected <= report["answers"].keys()
     assert report["unanswerable"]["n"] == 2
     assert report["settings"]["top_k"] and report["models"]["llm"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.evaluate import is_korean, normalize
+from rag.evaluate import contains, first_sentence, is_korean, normalize
 from rag.types import Answer
 
 
@@ -32,3 +32,14 @@ def test_a_refusal_is_korean():
 
 def test_containment_ignores_spaces_and_punctuation():
     assert normalize("2개의 측파대(sideband)") in normalize("반송파는 2개의 측파대 (sideband)를 생성한다.")
+
+
+def test_first_sentence_containment_does_not_credit_a_span_after_a_wrong_answer():
+    wrong_first = answer("조준입니다 [1]. 명나라는 정도전을 해임하라고 경고했다 [2].")
+    assert contains(wrong_first, ("정도전",))
+    assert not contains(wrong_first, ("정도전",), first_sentence(wrong_first.text))
+    assert contains(answer("정도전입니다 [1]."), ("정도전",), first_sentence("정도전입니다 [1]."))
+
+
+def test_a_refusal_contains_nothing():
+    assert not contains(answer("정도전은 모릅니다.", refused=True), ("정도전",))

@@ -243,8 +243,9 @@ def _switch_profile(app: App, name: str) -> str:
         generator = load_generator(config)
     except RagError as e:
         raise gr.Error(title="오류", message=korean(e)) from None
-    app.pipeline = Pipeline(config, pipeline.index, pipeline.embedder, generator)
-    app.pipeline.warm()
+    switched = Pipeline(config, pipeline.index, pipeline.embedder, generator)
+    switched.warm()
+    app.pipeline = switched
     return app.ready_status()
 
 
