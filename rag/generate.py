@@ -105,7 +105,7 @@ class LlamaGenerator:
         The opening is every message but the last: the fixed system prompt, and the worked
         examples when they are shown. llama.cpp keeps only the last prompt's state, and the
         prompts alternate openings (with examples, without them for a why-question, the
-        follow-up rewrite), so each switch would evaluate the examples again: about 455
+        follow-up rewrite), so each switch would evaluate the examples again: about 380
         tokens, 5 s on 2 cores. Each opening is evaluated once; its state (the KV cells of
         one sequence, about 28 KB a token, no logits) is kept and copied back when needed.
         """

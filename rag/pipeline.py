@@ -85,7 +85,7 @@ class Pipeline:
 
     def warm(self) -> None:
         """Evaluate the prompt openings (with the worked examples, and without) before the first
-        question, so a chat's first answers do not wait for them (about 650 tokens, 7 s)."""
+        question, so a chat's first answers do not wait for them (about 670 tokens, 8 s)."""
         for question in ("무엇이 달라졌어?", "왜 달라졌어?"):  # asks_why() tells them apart
             for _ in self.generator.stream(build_messages(question, []), 0):
                 pass
