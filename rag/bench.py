@@ -20,7 +20,7 @@ import numpy as np
 from . import store
 from .config import Config
 from .evaluate import build_index, load_squad
-from .index import index_paths
+from .index import identity, index_paths
 from .pipeline import Pipeline, load_embedder, load_generator, open_or_build_index
 from .retrieve import retrieve
 from .types import Chunk
@@ -192,7 +192,7 @@ def run_bench(config: Config, squad: Path | None, paragraphs: int = 300, repeats
             progress(f"indexing throughput on {paragraphs} KorQuAD paragraphs")
             report["indexing"] = time_indexing(config, embedder, squad, paragraphs, Path(tmp))
             progress("retrieval at 10,000 chunks")
-            big = grow_index(store.open_index(Path(tmp) / "idx", _identity(config, embedder)), Path(tmp) / "idx", 10_000)
+            big = grow_index(store.open_index(Path(tmp) / "idx", identity(embedder, config.settings)), Path(tmp) / "idx", 10_000)
             korquad_q = [q.text for q in load_squad(squad, paragraphs).questions[:50]]
             report["retrieval_10k"] = time_retrieval(big, embedder, korquad_q, config)
     progress("cold start")
@@ -229,11 +229,6 @@ def cold_start(config: Config) -> dict:
     t0 = time.perf_counter()
     subprocess.run([rag, "ask", SEED_QUESTIONS[0], "--profile", config.profile], capture_output=True, check=True)
     return {"page_ready_s": round(page, 2) if page else None, "first_answer_s": round(time.perf_counter() - t0, 2)}
-
-
-def _identity(config: Config, embedder) -> dict:
-    s = config.settings
-    return store.identity(embedder.model_id, embedder.dim, s.chunk_size, s.chunk_overlap)
 
 
 def format_bench(r: dict) -> str:

@@ -26,7 +26,7 @@ from . import store
 from .config import Config
 from .embed import Embedder
 from .errors import StoreError
-from .index import index_report
+from .index import identity, index_report
 from .ingest import IngestReport, make_article
 from .pipeline import Pipeline
 from .retrieve import fused_hits, search_both
@@ -80,7 +80,7 @@ def sample(questions: list[Question], n: int, seed: int) -> list[Question]:
 def build_index(corpus: Corpus, folder: Path, embedder: Embedder, config: Config, progress=None) -> store.Index:
     """Index the corpus into `folder`, reusing it when it already holds this corpus."""
     s = config.settings
-    expected = store.identity(embedder.model_id, embedder.dim, s.chunk_size, s.chunk_overlap)
+    expected = identity(embedder, s)
     if store.exists(folder):
         try:
             index = store.open_index(folder, expected)

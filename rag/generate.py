@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -112,8 +112,9 @@ class LlamaGenerator:
         import llama_cpp
 
         llm = self._llm
-        n = _shared(self._tokenize(self._format(messages[:-1])), tokens) if len(messages) > 1 else 0
-        have = _shared(llm.input_ids[: llm.n_tokens], tokens)
+        shared = llm.longest_token_prefix
+        n = shared(self._tokenize(self._format(messages[:-1])), tokens) if len(messages) > 1 else 0
+        have = shared(llm.input_ids[: llm.n_tokens], tokens)
         if n <= have:
             return have
         key = tuple(tokens[:n])
@@ -164,20 +165,6 @@ class LlamaGenerator:
 
 
 MAX_OPENINGS = 4  # with examples, without, the rewrite's, one spare: about 20 MB each
-
-
-def _shared(a: Sequence[int], b: Sequence[int]) -> int:
-    """The length of the common prefix.
-
-    >>> _shared([1, 2, 3], [1, 2, 4, 5])
-    2
-    """
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def defuse(text: str) -> str:

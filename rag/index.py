@@ -61,7 +61,7 @@ def index_report(
     progress: Progress | None = None,
 ) -> IndexResult:
     """Index articles already read (`paths` are what was read, for finding removed files)."""
-    expected = store.identity(embedder.model_id, embedder.dim, settings.chunk_size, settings.chunk_overlap)
+    expected = identity(embedder, settings)
     with store.lock(index_dir):
         fresh = rebuild or not store.exists(index_dir)
         base = store.empty_index(index_dir, expected) if fresh else store.open_index(index_dir, expected)
@@ -73,6 +73,11 @@ def index_report(
         result.index = store.write_index(index_dir, base, articles, chunks, toks, vectors)
         result.chunks = len(result.index.chunks)
         return result
+
+
+def identity(embedder: Embedder, settings: Settings) -> dict:
+    """What an index built by this embedder with these settings records, and is checked against."""
+    return store.identity(embedder.model_id, embedder.dim, settings.chunk_size, settings.chunk_overlap)
 
 
 def _plan(base: store.Index, report: IngestReport, paths: list[Path]) -> tuple[dict[str, Article], list[Article], IndexResult]:

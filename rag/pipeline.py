@@ -19,7 +19,7 @@ from .config import Config, ModelSpec
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import IndexMismatch, RagError
 from .generate import Generator, LlamaGenerator
-from .index import IndexResult, index_paths
+from .index import IndexResult, identity, index_paths
 from .index import Progress as IndexProgress
 from .models import ensure_model
 from .prompt import REFUSAL, build_messages, coverage, group_sources
@@ -52,7 +52,7 @@ def open_or_build_index(config: Config, embedder: Embedder, progress: Progress =
     """Open the index. The default index is built from the bundled articles on first use, and
     rebuilt from them and the uploaded ones when it was made by another version or model."""
     s = config.settings
-    expected = store.identity(embedder.model_id, embedder.dim, s.chunk_size, s.chunk_overlap)
+    expected = identity(embedder, s)
     default = config.index_dir.resolve() == (config.articles_dir.parent / "index").resolve()
     if default and not store.exists(config.index_dir):
         progress(f"색인 만드는 중 / building the index of {config.articles_dir} (first use only)")
@@ -86,8 +86,8 @@ class Pipeline:
     def warm(self) -> None:
         """Evaluate the prompt openings (with the worked examples, and without) before the first
         question, so a chat's first answers do not wait for them (about 670 tokens, 8 s)."""
-        for question in ("무엇이 달라졌어?", "왜 달라졌어?"):  # asks_why() tells them apart
-            for _ in self.generator.stream(build_messages(question, []), 0):
+        for examples in (True, False):
+            for _ in self.generator.stream(build_messages("", [], examples), 0):
                 pass
 
     def ask(self, question: str, history: Sequence[str] = (), top_k: int | None = None) -> Answer:

@@ -171,4 +171,3 @@ def language_note(question: str) -> str:
     if re.search(r"[가-힣]", question) or _ASKS_FOR_A_LANGUAGE.search(question):
         return ""
     return "\n(한국어로 답하세요.)"
-
