@@ -1,8 +1,14 @@
 """Local question answering over Korean news articles, with checkable citations."""
 from .config import Config, load_config
 from .errors import RagError
-from .pipeline import Pipeline
+from .export import location, to_markdown
+from .load import load_pipeline, with_profile
+from .pipeline import Pipeline, Reply
+from .question import check_question
 from .types import Answer, Article, Chunk, Citation, Hit
 
 __version__ = "0.1.0"
-__all__ = ["Answer", "Article", "Chunk", "Citation", "Config", "Hit", "Pipeline", "RagError", "load_config"]
+__all__ = [
+    "Answer", "Article", "Chunk", "Citation", "Config", "Hit", "Pipeline", "RagError", "Reply",
+    "check_question", "load_config", "load_pipeline", "location", "to_markdown", "with_profile",
+]

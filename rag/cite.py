@@ -16,16 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .config import Settings
 from .embed import Embedder
-from .prompt import REFUSAL, Source
-from .sparse import tokens
-from .split import kiwi, sentence_spans
-from .types import Citation
+from .korean import NAME_TAGS, kiwi, tokens
+from .prompt import REFUSAL
+from .split import sentence_spans
+from .types import Citation, Source
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
-MIN_SUPPORT = 0.45  # below this, a source sentence is not taken to support an answer sentence
-NAMED_MARGIN = 0.1  # the model's own pick wins if it is at most this much below the best
-LEXICAL_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -56,12 +54,26 @@ def strip_markers(text: str) -> str:
     return MARKER.sub("", text).strip()
 
 
-def is_refusal(text: str) -> bool:
-    return "찾을 수 없" in text or not strip_markers(text).strip()
+def is_refusal(reply: str) -> bool:
+    """The model's whole reply says it found nothing (or says nothing but markers).
+
+    >>> is_refusal(REFUSAL), is_refusal("[1]"), is_refusal("미모입니다 [1].")
+    (True, True, False)
+    """
+    return "찾을 수 없" in reply or not strip_markers(reply).strip()
+
+
+def may_be_refusal(partial: str) -> bool:
+    """The reply so far may still grow into the refusal sentence.
+
+    >>> may_be_refusal("제공된 기사에서"), may_be_refusal("제공된 기사에 따르면")
+    (True, False)
+    """
+    return REFUSAL.startswith(partial.strip())
 
 
 def attach(
-    answer: str, sources: Sequence[Source], embedder: Embedder | None, question: str = ""
+    answer: str, sources: Sequence[Source], embedder: Embedder | None, settings: Settings, question: str = ""
 ) -> tuple[str, list[Citation]]:
     """Rewrite the answer's citation markers from alignment; return (text, citations).
 
@@ -73,12 +85,12 @@ def attach(
     if not pieces or not candidates:
         return strip_markers(answer), []
     known = _key(" ".join([question, *(c.text for c in candidates)]))
-    scores = support_matrix([strip_markers(p) for p, _ in pieces], [c.text for c in candidates], embedder)
+    scores = support_matrix([strip_markers(p) for p, _ in pieces], [c.text for c in candidates], embedder, settings)
     numbers: dict[tuple[str, int], int] = {}
     citations: list[Citation] = []
     out = []
     for (piece, named), row in zip(pieces, scores):
-        choice = _choose(row, candidates, named)
+        choice = _choose(row, candidates, named, settings)
         text = strip_markers(piece)
         if choice is None or invented(text, known):
             continue
@@ -91,7 +103,7 @@ def attach(
     return " ".join(out), citations
 
 
-def support_matrix(answer_sents: list[str], source_sents: list[str], embedder: Embedder | None) -> np.ndarray:
+def support_matrix(answer_sents: list[str], source_sents: list[str], embedder: Embedder | None, settings: Settings) -> np.ndarray:
     """score[i, j]: how well source sentence j supports answer sentence i (0..1)."""
     sources = [(set(tokens(s)), _key(s)) for s in source_sents]
     lexical = np.array([[_overlap(set(tokens(a)), *s) for s in sources] for a in answer_sents], dtype=np.float32)
@@ -99,10 +111,8 @@ def support_matrix(answer_sents: list[str], source_sents: list[str], embedder: E
         return lexical
     vecs = embedder.embed_documents(answer_sents + source_sents)
     dense = vecs[: len(answer_sents)] @ vecs[len(answer_sents) :].T
-    return LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * np.clip(dense, 0, 1)
-
-
-NAME_TAGS = frozenset({"NNP", "SL", "SN", "SH"})
+    weight = settings.cite_lexical_weight
+    return weight * lexical + (1 - weight) * np.clip(dense, 0, 1)
 
 
 def invented(sentence: str, known: str) -> set[str]:
@@ -138,14 +148,14 @@ def _overlap(answer_words: set[str], source_words: set[str], source_text: str) -
     return len(found) / len(answer_words) if answer_words else 0.0
 
 
-def _choose(row: np.ndarray, candidates: list[Candidate], named: list[int]) -> int | None:
+def _choose(row: np.ndarray, candidates: list[Candidate], named: list[int], settings: Settings) -> int | None:
     best = int(row.argmax())
-    if row[best] < MIN_SUPPORT:
+    if row[best] < settings.min_support:
         return None
     picks = [j for j, c in enumerate(candidates) if c.source.n in named]
     if picks:
         own = max(picks, key=lambda j: row[j])
-        if row[own] >= row[best] - NAMED_MARGIN:
+        if row[own] >= row[best] - settings.cite_margin:
             return own
     return best
 
@@ -156,7 +166,7 @@ def _answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
     A marker right after a sentence's end belongs to that sentence: "…했다. [1]" and "…했다[1]."
     """
     text = answer.strip()
-    if REFUSAL in text:
+    if is_refusal(text):
         return []
     pieces = []
     for s, e in sentence_spans(text):

@@ -107,7 +107,7 @@ def _say(message: str) -> None:
 
 def cmd_index(args, config: Config) -> int:
     from .index import index_paths
-    from .pipeline import load_embedder
+    from .load import load_embedder
 
     embedder = load_embedder(config, _say)
 
@@ -126,19 +126,17 @@ def cmd_index(args, config: Config) -> int:
 
 def cmd_ask(args, config: Config) -> int:
     from .export import reference
-    from .pipeline import Pipeline
-    from .types import Answer, answer_dict
+    from .load import load_pipeline
+    from .types import answer_dict
 
-    pipeline = Pipeline.load(config, _say)
+    reply = load_pipeline(config, _say).ask(args.question)
     draft = sys.stderr.isatty() and not args.json  # show the answer growing, when a person watches
-    answer = None
-    for event in pipeline.stream(args.question):
-        if isinstance(event, Answer):
-            answer = event
-        elif draft:
-            print(event, end="", file=sys.stderr, flush=True)
+    for piece in reply:
+        if draft:
+            print(piece, end="", file=sys.stderr, flush=True)
     if draft:
         print("\n", file=sys.stderr)
+    answer = reply.answer
     if args.json:
         print(json.dumps(answer_dict(answer), ensure_ascii=False, indent=2))
         return 0
@@ -151,7 +149,7 @@ def cmd_ask(args, config: Config) -> int:
 
 
 def cmd_eval(args, config: Config) -> int:
-    from .evaluate import run_eval
+    from .harness.evaluate import format_report, run_eval
 
     report = run_eval(
         config, args.file, args.sample, args.seed, args.answers, args.unanswerable, args.paragraphs,
@@ -165,26 +163,8 @@ def cmd_eval(args, config: Config) -> int:
     return 0
 
 
-def format_report(report: dict) -> str:
-    lines = [f"{report['file']} · {report['questions']} questions (seed {report['seed']}) · "
-             f"{report['paragraphs']} paragraphs · {report['models']['llm']} / {report['models']['embedder']}",
-             "", f"{'retrieval':10} {'R@1':>7} {'R@5':>7} {'R@10':>7} {'MRR':>7}"]
-    for mode, m in report["retrieval"].items():
-        lines.append(f"{mode:10} {m['R@1']:7.3f} {m['R@5']:7.3f} {m['R@10']:7.3f} {m['MRR']:7.3f}")
-    if "answers" in report:
-        a = report["answers"]
-        lines += ["", f"answers ({a['n']}): containment {a['containment']:.1%} (first sentence "
-                  f"{a['first_sentence_containment']:.1%}) · citation precision "
-                  f"{a['citation_precision'] or 0:.1%} · false refusals {a['false_refusal']:.1%} · "
-                  f"Korean-only {a['korean_only']:.1%} · {a['seconds_mean']} s/answer"]
-    if "unanswerable" in report:
-        u = report["unanswerable"]
-        lines.append(f"unanswerable ({u['n']}): refused {u['refusal']:.1%}")
-    return "\n".join(lines)
-
-
 def cmd_bench(args, config: Config) -> int:
-    from .bench import format_bench, run_bench
+    from .harness.bench import format_bench, run_bench
 
     report = run_bench(config, args.korquad, args.paragraphs, args.repeats, progress=_say)
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -216,6 +196,8 @@ def chat_auth(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] | N
 
 
 def cmd_chat(args, config: Config) -> int:
+    # The one import of the page from the library's side: this is the program's entry
+    # point, whose job is to start each front end (tests/test_layout.py keeps it the only one).
     from ui.app import serve
 
     if not args.debug:

@@ -53,17 +53,31 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class Settings:
-    chunk_size: int = 400  # characters; Korean is about 1.44 characters per token
-    chunk_overlap: int = 80
+    """Every tuning knob, with its one default here; models.yaml's `settings:` overrides them.
+
+    Those marked (index) are recorded in the index and checked when it opens."""
+
+    chunk_size: int = 400  # (index) characters; Korean is about 1.44 characters per token
+    chunk_overlap: int = 80  # (index)
+    bm25_k1: float = 0.9  # (index) see sparse.py for how k1 and b were tuned
+    bm25_b: float = 0.4  # (index)
     top_k: int = 4  # chunks retrieved for the prompt
     candidates: int = 50  # per retriever, before fusion
     dense_weight: float = 0.5  # share of the dense score in the fused score (tuned on KorQuAD seed 11)
     max_sentences: int = 6  # source sentences put in the prompt
+    anchor_sentences: int = 2  # sentences most like the question, each with the ones after it
+    sentence_window: int = 2  # sentences after an anchor: news states a fact, then its cause
     # a question is answered only if one source sentence holds this share of its content words
     # (then a model refusal is asked again) or a retrieved chunk is this similar to it (tuned on
     # KorQuAD seed 11); else it is refused without the model
     min_coverage: float = 0.5
     min_similarity: float = 0.55
+    # citation check (cite.py): a source sentence supports an answer sentence from this score
+    # on; the model's own pick wins when at most `cite_margin` below the best; the score mixes
+    # shared words (this weight) and embedding similarity
+    min_support: float = 0.45
+    cite_margin: float = 0.1
+    cite_lexical_weight: float = 0.5
     n_ctx: int = 4096
     max_tokens: int = 256
     threads: int = 0  # 0 = all cores
@@ -80,6 +94,9 @@ class Config:
     index_dir: Path
     articles_dir: Path
     data_dir: Path  # uploaded articles are kept here
+    # the index named in models.yaml (no --index-dir): built from articles/ on first use and
+    # rebuilt from articles/ and data/ when outdated, since every article it holds is there
+    default_index: bool = True
     settings: Settings = field(default_factory=Settings)
     profiles: tuple[str, ...] = ()  # every profile in models.yaml, for choosing one in the UI
     auth: str | None = None  # "USER:PASSWORD" for the chat page, from RAG_AUTH
@@ -112,6 +129,7 @@ def load_config(
         embedder=embedder,
         cache_dir=Path(cache).expanduser(),
         index_dir=Path(index_dir).resolve() if index_dir else _project_path(raw.get("index_dir", "index")),
+        default_index=index_dir is None,
         articles_dir=_project_path(raw.get("articles_dir", "articles")),
         data_dir=_project_path(raw.get("data_dir", "data")),
         settings=_settings(raw.get("settings") or {}, path),

@@ -27,12 +27,6 @@ class Embedder(Protocol):
         titles: Sequence[str] | None = None,
     ) -> np.ndarray: ...
 
-    def _with_prompt(self, text: str, title: str | None) -> str:
-        prompt = self._doc_prompt
-        if title and "title: none" in prompt:
-            prompt = prompt.replace("title: none", "title: " + " ".join(title.split()))
-        return prompt + text
-
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
@@ -52,7 +46,7 @@ class SentenceTransformerEmbedder:
     texts of similar length and little padding.
     """
 
-    def __init__(self, path: Path, model_id: str, dtype: str = "auto", batch_size: int = 16, threads: int = 0):
+    def __init__(self, path: Path, model_id: str, dtype: str, batch_size: int, threads: int):
         import torch
         from sentence_transformers import SentenceTransformer
 

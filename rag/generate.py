@@ -27,15 +27,16 @@ class Generator(Protocol):
 class LlamaGenerator:
     """A GGUF chat model on the CPU, loaded once per process.
 
-    Greedy decoding (temperature 0) keeps answers reproducible for evaluation.
+    Greedy decoding (temperature 0) keeps answers reproducible for evaluation. `llm` is the
+    llama_cpp.Llama underneath, for the benchmark's raw-speed baseline.
     """
 
-    def __init__(self, path: Path, model_id: str, n_ctx: int = 4096, threads: int = 0):
+    def __init__(self, path: Path, model_id: str, n_ctx: int, threads: int):
         from llama_cpp import Llama
 
         threads = threads or os.cpu_count() or 2
         try:
-            self._llm = Llama(
+            self.llm = Llama(
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_threads=threads,
@@ -51,8 +52,8 @@ class LlamaGenerator:
         self.model_id = model_id
         self.last_stats: dict = {}
         self._openings: OrderedDict[tuple[int, ...], ctypes.Array] = OrderedDict()
-        self._formatter = _chat_formatter(self._llm)
-        self._stop = {self._llm.token_eos(), *self._llm.tokenize(b"<|im_end|>", add_bos=False, special=True)[:1]}
+        self._formatter = _chat_formatter(self.llm)
+        self._stop = {self.llm.token_eos(), *self.llm.tokenize(b"<|im_end|>", add_bos=False, special=True)[:1]}
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = "") -> Iterator[str]:
         """Stream the reply (`prefix` starts the assistant's turn and is not yielded).
@@ -68,12 +69,12 @@ class LlamaGenerator:
         reused = self._reuse_opening(messages, tokens)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")  # stray bytes the model emits
         try:
-            for token in self._llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0):
+            for token in self.llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0):
                 if token in self._stop or generated >= max_tokens:
                     break
                 generated += 1
                 first = first or time.perf_counter()
-                if piece := decoder.decode(self._llm.detokenize([token])):
+                if piece := decoder.decode(self.llm.detokenize([token])):
                     yield piece
             if tail := decoder.decode(b"", final=True):
                 yield tail
@@ -97,7 +98,7 @@ class LlamaGenerator:
         return self._formatter(messages=messages).prompt
 
     def _tokenize(self, text: str) -> list[int]:
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
 
     def _reuse_opening(self, messages: list[dict[str, str]], tokens: list[int]) -> int:
         """Put the KV state of the prompt's opening in place; return how many tokens are reused.
@@ -111,7 +112,7 @@ class LlamaGenerator:
         """
         import llama_cpp
 
-        llm = self._llm
+        llm = self.llm
         shared = llm.longest_token_prefix
         n = shared(self._tokenize(self._format(messages[:-1])), tokens) if len(messages) > 1 else 0
         have = shared(llm.input_ids[: llm.n_tokens], tokens)
@@ -140,28 +141,10 @@ class LlamaGenerator:
         return reused
 
     def forget(self) -> None:
-        """Drop the reusable prefix and kept openings, so the next prompt is evaluated from scratch."""
+        """Drop the reusable prefix and kept openings, so the next prompt is evaluated from scratch
+        (the benchmark's naive baseline; a chat never needs it)."""
         self._openings.clear()
-        self._llm.reset()
-
-    def raw_speed(self, prompt_tokens: int = 512, gen_tokens: int = 128) -> dict:
-        """llama.cpp's own prompt and generation speed here, without any pipeline around it."""
-        filler = "국제 유가가 하루 만에 크게 올랐다. 중동 지역의 긴장이 높아졌기 때문이다. " * 200
-        tokens = self._llm.tokenize(filler.encode("utf-8"), add_bos=False)[:prompt_tokens]
-        self._llm.reset()
-        t0 = time.perf_counter()
-        self._llm.eval(tokens)
-        t1 = time.perf_counter()
-        for _ in range(gen_tokens):
-            token = self._llm.sample(top_k=1, temp=0.0)
-            self._llm.eval([token])
-        t2 = time.perf_counter()
-        self._llm.reset()
-        return {
-            "prompt_tokens": len(tokens),
-            "prompt_tps": round(len(tokens) / (t1 - t0), 2),
-            "generation_tps": round(gen_tokens / (t2 - t1), 2),
-        }
+        self.llm.reset()
 
 
 MAX_OPENINGS = 4  # with examples, without, the rewrite's, one spare: about 20 MB each

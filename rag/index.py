@@ -1,5 +1,9 @@
 """Indexing: read files, chunk and embed what is new, and write the index (see store.py).
 
+This is the only module that writes an index: through `index_paths`/`index_report` for
+articles, and `copy_index` for a derived copy (the evaluation's index without some
+articles, the benchmark's padded one). Each write holds the index's lock.
+
 Re-indexing is incremental and scoped to what was read. For each file read in this run,
 its articles in the index are replaced by what the file holds now: unchanged articles keep
 their chunks and vectors (nothing is embedded twice), changed or new ones are embedded,
@@ -15,16 +19,24 @@ from pathlib import Path
 
 import numpy as np
 
-from . import store
+from . import korean, store
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .ingest import IngestReport, read_paths
-from .sparse import tokens_many
 from .split import chunk_article
 from .types import Article, Chunk
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Chunks ready to be written: their BM25 words and their vectors, row for row."""
+
+    chunks: list[Chunk]
+    tokens: list[list[str]]
+    vectors: np.ndarray
 
 
 @dataclass
@@ -69,15 +81,38 @@ def index_report(
         if not fresh and not new and articles == base.articles:
             result.index, result.chunks = base, len(base.chunks)
             return result  # nothing changed: leave the index as it is
-        chunks, toks, vectors = _embed_new(new, base.manifest["next_chunk_id"], embedder, settings, progress)
-        result.index = store.write_index(index_dir, base, articles, chunks, toks, vectors)
+        embedded = _embed_new(new, base.manifest.next_chunk_id, embedder, settings, progress)
+        result.index = _write(index_dir, base, articles, embedded)
         result.chunks = len(result.index.chunks)
         return result
 
 
-def identity(embedder: Embedder, settings: Settings) -> dict:
+def copy_index(base: store.Index, folder: Path, drop: set[str] = frozenset(), extra: Embedded | None = None) -> store.Index:
+    """A copy of `base` in `folder` without the articles in `drop`, plus already embedded `extra`
+    chunks of its articles (nothing is embedded)."""
+    articles = {aid: a for aid, a in base.articles.items() if aid not in drop}
+    extra = extra or Embedded([], [], np.zeros((0, base.manifest.identity.dim), np.float32))
+    with store.lock(folder):
+        return _write(folder, base, articles, extra)
+
+
+def identity(embedder: Embedder, settings: Settings) -> store.Identity:
     """What an index built by this embedder with these settings records, and is checked against."""
-    return store.identity(embedder.model_id, embedder.dim, settings.chunk_size, settings.chunk_overlap)
+    return store.Identity(
+        model_id=embedder.model_id,
+        dim=embedder.dim,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        sentences="kiwi",
+        words=korean.identity(),
+        bm25_k1=settings.bm25_k1,
+        bm25_b=settings.bm25_b,
+        schema_version=store.SCHEMA_VERSION,
+    )
+
+
+def _write(index_dir: Path, base: store.Index, articles: dict[str, Article], new: Embedded) -> store.Index:
+    return store.write_index(index_dir, base, articles, new.chunks, new.tokens, new.vectors)
 
 
 def _plan(base: store.Index, report: IngestReport, paths: list[Path]) -> tuple[dict[str, Article], list[Article], IndexResult]:
@@ -104,7 +139,7 @@ def _plan(base: store.Index, report: IngestReport, paths: list[Path]) -> tuple[d
 
 def _embed_new(
     articles: list[Article], first_id: int, embedder: Embedder, settings: Settings, progress: Progress | None
-) -> tuple[list[Chunk], list[list[str]], np.ndarray]:
+) -> Embedded:
     chunks: list[Chunk] = []
     for article in articles:
         chunks += chunk_article(article, settings.chunk_size, settings.chunk_overlap, first_id + len(chunks))
@@ -112,10 +147,10 @@ def _embed_new(
     title_of = {a.id: a.title for a in articles}
     titles = [title_of[c.article_id] for c in chunks]
     # the headline names what every chunk of the article is about, for BM25 as for embeddings
-    toks = tokens_many([f"{title}\n{text}" for title, text in zip(titles, texts)]) if texts else []
+    toks = korean.tokens_many([f"{title}\n{text}" for title, text in zip(titles, texts)]) if texts else []
     report = (lambda done, total: progress("embed", done, total)) if progress else None
     vectors = embedder.embed_documents(texts, progress=report, titles=titles) if texts else np.zeros((0, embedder.dim), np.float32)
-    return chunks, toks, vectors
+    return Embedded(chunks, toks, vectors)
 
 
 def _vanished_under(source: str, paths: list[Path]) -> bool:

@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 import re
-import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +51,7 @@ class IngestReport:
 
     articles: list[Article] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # display paths of the files read
-    problems: list[str] = field(default_factory=list)
+    problems: list[IngestError] = field(default_factory=list)
     duplicates: int = 0
 
 
@@ -64,10 +63,10 @@ def read_paths(paths: Iterable[Path | str]) -> IngestReport:
         try:
             articles = read_file(path, report)
         except IngestError as e:
-            report.problems.append(str(e))
+            report.problems.append(e)
             continue
         except OSError as e:  # unreadable, or gone since the folder was listed: the others still count
-            report.problems.append(f"{display_path(path)}: 파일을 읽을 수 없습니다 / could not read the file ({e.strerror or e}); skipped.")
+            report.problems.append(IngestError(display_path(path), f"could not read the file ({e.strerror or e}); skipped.", "파일을 읽을 수 없습니다"))
             continue
         report.files.append(display_path(path))
         for article in articles:
@@ -91,8 +90,9 @@ def read_file(path: Path, report: IngestReport | None = None) -> list[Article]:
             return list(_read_jsonl(lines, source, report) if suffix == ".jsonl" else _read_long_lines(lines, source))
     if too_big:
         raise IngestError(
-            f"{source}: 기사 하나로 읽기에 너무 큽니다 (최대 {MAX_ARTICLE_MB} MB). 기사별로 파일을 나누세요 / "
-            f"larger than {MAX_ARTICLE_MB} MB, too big for one article: split it into one file per article."
+            source,
+            f"larger than {MAX_ARTICLE_MB} MB, too big for one article: split it into one file per article.",
+            f"기사 하나로 읽기에 너무 큽니다 (최대 {MAX_ARTICLE_MB} MB). 기사별로 파일을 나누세요",
         )
     text = _decode(path.read_bytes(), source)
     lines = text.splitlines()
@@ -100,7 +100,7 @@ def read_file(path: Path, report: IngestReport | None = None) -> list[Article]:
         return [make_article(line, source, line=i) for i, line in enumerate(lines, 1) if line.strip()]
     title, body = _split_title(text)
     if not body.strip():
-        raise IngestError(f"{source}: 빈 파일입니다 / the file is empty; nothing to index.")
+        raise IngestError(source, "the file is empty; nothing to index.", "빈 파일입니다")
     return [make_article(body, source, title=title)]
 
 
@@ -152,38 +152,15 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def store_upload(src: Path, folder: Path) -> Path:
-    """Copy an uploaded file into `folder` under a safe name; never overwrites.
-
-    >>> _safe_name("../../etc/passwd.jsonl")
-    'passwd.jsonl'
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    name = _safe_name(src.name)
-    stem, suffix = Path(name).stem, Path(name).suffix
-    target, n = folder / name, 1
-    while target.exists():
-        n += 1
-        target = folder / f"{stem}-{n}{suffix}"
-    shutil.copyfile(src, target)
-    return target
-
-
-def _safe_name(name: str) -> str:
-    """The base name with only letters (Hangul too), digits, '-', '_' and '.' kept."""
-    base = re.sub(r"[^\w.\-]", "_", Path(name.replace("\\", "/")).name).lstrip(".")
-    return base[:100] or "upload.txt"
-
-
 def _expand(paths: Iterable[Path | str], report: IngestReport) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in EXTENSIONS)
         elif not p.exists():
-            report.problems.append(f"{p}: 파일이나 폴더가 없습니다 / no such file or folder.")
+            report.problems.append(IngestError(str(p), "no such file or folder.", "파일이나 폴더가 없습니다"))
         elif p.suffix.lower() not in EXTENSIONS:
-            report.problems.append(f"{p}: 지원하지 않는 형식입니다 / unsupported file type; use .txt, .md or .jsonl.")
+            report.problems.append(IngestError(str(p), "unsupported file type; use .txt, .md or .jsonl.", "지원하지 않는 형식입니다"))
         else:
             files.append(p)
     return files
@@ -196,14 +173,14 @@ def _decode(data: bytes, source: str) -> str:
 def _encoding(data: bytes, source: str, final: bool) -> str:
     """UTF-8 (a BOM dropped) if `data` is UTF-8, else CP949; `final=False` if it is only the file's start."""
     if b"\x00" in data[:4096]:
-        raise IngestError(f"{source}: 텍스트 파일이 아닙니다 / looks like a binary file, not text; skipped.")
+        raise IngestError(source, "looks like a binary file, not text; skipped.", "텍스트 파일이 아닙니다")
     for encoding in ENCODINGS:
         try:  # incremental, so a start cut inside a character still counts as that encoding
             codecs.getincrementaldecoder(encoding)().decode(data, final=final)
             return encoding
         except UnicodeDecodeError:
             continue
-    raise IngestError(f"{source}: 인코딩을 알 수 없습니다. UTF-8로 저장하세요 / not UTF-8 or CP949/EUC-KR text; re-save it as UTF-8.")
+    raise IngestError(source, "not UTF-8 or CP949/EUC-KR text; re-save it as UTF-8.", "인코딩을 알 수 없습니다. UTF-8로 저장하세요")
 
 
 def _lines(f: BinaryIO, source: str, report: IngestReport) -> Iterator[tuple[int, str]]:
@@ -219,19 +196,21 @@ def _lines(f: BinaryIO, source: str, report: IngestReport) -> Iterator[tuple[int
         n += 1
         if len(raw) == MAX_ARTICLE_BYTES and not raw.endswith(b"\n"):
             _skip_line(f)
-            report.problems.append(
-                f"{source}:{n}: 줄이 {MAX_ARTICLE_MB} MB보다 길어 건너뜀. 기사를 나누세요 / "
-                f"line longer than {MAX_ARTICLE_MB} MB; line skipped: split it into smaller articles."
-            )
+            report.problems.append(IngestError(
+                f"{source}:{n}",
+                f"line longer than {MAX_ARTICLE_MB} MB; line skipped: split it into smaller articles.",
+                f"줄이 {MAX_ARTICLE_MB} MB보다 길어 건너뜀. 기사를 나누세요",
+            ))
             continue
         try:
             line = raw.decode(encoding)
         except UnicodeDecodeError:
             name = ENCODINGS[encoding]
-            report.problems.append(
-                f"{source}:{n}: 파일 앞부분처럼 {name}로 읽을 수 없어 건너뜀 / line is not {name} text like the start "
-                f"of the file; line skipped: re-save the file as UTF-8."
-            )
+            report.problems.append(IngestError(
+                f"{source}:{n}",
+                f"line is not {name} text like the start of the file; line skipped: re-save the file as UTF-8.",
+                f"파일 앞부분처럼 {name}로 읽을 수 없어 건너뜀",
+            ))
             continue
         yield n, line.rstrip("\r\n")
 
@@ -266,10 +245,12 @@ def _read_long_lines(lines: Iterable[tuple[int, str]], source: str) -> Iterator[
             continue
         if len(line.strip()) < MIN_ARTICLE_LINE:
             raise IngestError(
-                f"{source}: {MAX_ARTICLE_MB} MB보다 커서 기사 하나일 수 없는데 {n}번째 줄이 {MIN_ARTICLE_LINE}자보다 "
-                f"짧습니다. 기사별로 파일을 나누거나 한 줄에 기사 하나씩 쓰세요 / larger than {MAX_ARTICLE_MB} MB, "
-                f"too big for one article, but line {n} is shorter than {MIN_ARTICLE_LINE} characters, so it is not "
-                f"one article per line either: split it into one file per article, or write one article per line."
+                source,
+                f"larger than {MAX_ARTICLE_MB} MB, too big for one article, but line {n} is shorter than "
+                f"{MIN_ARTICLE_LINE} characters, so it is not one article per line either: split it into one "
+                "file per article, or write one article per line.",
+                f"{MAX_ARTICLE_MB} MB보다 커서 기사 하나일 수 없는데 {n}번째 줄이 {MIN_ARTICLE_LINE}자보다 짧습니다. "
+                "기사별로 파일을 나누거나 한 줄에 기사 하나씩 쓰세요",
             )
         yield make_article(line, source, line=n)
 
@@ -281,10 +262,10 @@ def _read_jsonl(lines: Iterable[tuple[int, str]], source: str, report: IngestRep
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as e:
-            report.problems.append(f"{source}:{n}: JSON 형식이 아니어서 건너뜀 / not valid JSON ({e.msg}); line skipped.")
+            report.problems.append(IngestError(f"{source}:{n}", f"not valid JSON ({e.msg}); line skipped.", "JSON 형식이 아니어서 건너뜀"))
             continue
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
-            report.problems.append(f"{source}:{n}: \"text\" 필드가 없어 건너뜀 / needs a non-empty \"text\" field; line skipped.")
+            report.problems.append(IngestError(f"{source}:{n}", 'needs a non-empty "text" field; line skipped.', '"text" 필드가 없어 건너뜀'))
             continue
         meta = {k: str(obj[k]) for k in ("url", "date", "author") if obj.get(k)}
         if obj.get("source"):

@@ -10,16 +10,8 @@ from functools import lru_cache
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter, TextSplitter
 
+from .korean import kiwi
 from .types import Article, Chunk
-
-
-@lru_cache(maxsize=1)
-def kiwi():
-    """One shared Kiwi analyzer (loading its model takes about a second)."""
-    from kiwipiepy import Kiwi
-
-    return Kiwi()
-
 
 # Kiwi splits "했습니다.최근" but not a sentence glued to a number or a Latin word
 # ("상승했다.10년만기"); a period right after a Hangul syllable never is a decimal point.

@@ -21,7 +21,7 @@ import os
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +32,67 @@ from .sparse import SparseIndex
 from .types import Article, Chunk
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 3  # 2: BM25 k1/b tuned, chunk titles in document embeddings; 3: titles in BM25 tokens
+# 2: BM25 k1/b tuned, chunk titles in document embeddings; 3: titles in BM25 tokens;
+# 4: the identity is one object that also names the BM25 words (tag set) and k1/b
+SCHEMA_VERSION = 4
 MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What an index was built with; it opens only with the same. Whatever changes the stored
+    vectors or BM25 words belongs here, so no hand-bumped number has to notice a change."""
+
+    model_id: str
+    dim: int
+    chunk_size: int
+    chunk_overlap: int
+    sentences: str  # the sentence splitter chunks are cut on
+    words: dict  # how BM25 words are cut (korean.identity())
+    bm25_k1: float
+    bm25_b: float
+    schema_version: int
+
+    def differences(self, other: Identity) -> list[str]:
+        """'name = theirs, not ours' for each field that differs."""
+        return [
+            f"{f.name} = {getattr(other, f.name)!r} (needed: {getattr(self, f.name)!r})"
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(other, f.name)
+        ]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An article as the manifest records it: what its text hashed to, where it came from, its chunks."""
+
+    fingerprint: str
+    source: str
+    line: int | None
+    chunks: tuple[int, ...]
+
+
+@dataclass
+class Manifest:
+    identity: Identity
+    next_chunk_id: int = 0
+    articles: dict[str, Entry] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # path in the data folder -> SHA-256
+    built: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        raw = json.loads(text)
+        return cls(
+            identity=Identity(**raw["identity"]),
+            next_chunk_id=raw["next_chunk_id"],
+            articles={aid: Entry(e["fingerprint"], e["source"], e["line"], tuple(e["chunks"])) for aid, e in raw["articles"].items()},
+            files=raw["files"],
+            built=raw.get("built"),
+        )
 
 
 @dataclass
@@ -41,7 +100,7 @@ class Index:
     """A loaded index. `chunks[i]` is document i of the BM25 index."""
 
     folder: Path
-    manifest: dict
+    manifest: Manifest
     articles: dict[str, Article]
     chunks: list[Chunk]
     tokens: list[list[str]]
@@ -55,29 +114,20 @@ class Index:
         return self.chunks[self.position[chunk_id]]
 
     def article_chunks(self, article_id: str) -> list[Chunk]:
-        return [self.chunk(i) for i in self.manifest["articles"][article_id]["chunks"]]
-
-
-def identity(model_id: str, dim: int, chunk_size: int, chunk_overlap: int) -> dict:
-    """What an index must have been built with to be opened with these settings."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "embedding": {"model_id": model_id, "dim": dim},
-        "chunking": {"size": chunk_size, "overlap": chunk_overlap, "sentences": "kiwi"},
-    }
+        return [self.chunk(i) for i in self.manifest.articles[article_id].chunks]
 
 
 def exists(index_dir: Path) -> bool:
     return (index_dir / "CURRENT").is_file()
 
 
-def open_index(index_dir: Path, expected: dict) -> Index:
+def open_index(index_dir: Path, expected: Identity) -> Index:
     """Open the live index, checking that it was built as `expected` and is undamaged."""
     if not exists(index_dir):
-        raise IndexMissing(f"색인이 없습니다 / No index in {index_dir}: run `rag index PATH`.")
+        raise IndexMissing(f"No index in {index_dir}: run `rag index PATH`.", "색인이 없습니다")
     folder = index_dir / (index_dir / "CURRENT").read_text().strip()
     manifest = _read_manifest(folder)
-    _check_identity(manifest, expected, index_dir)
+    _check_identity(manifest.identity, expected, index_dir)
     _check_files(folder, manifest, index_dir)
     articles = {a["id"]: Article(**a) for a in _read_jsonl(folder / "articles.jsonl")}
     rows = list(_read_jsonl(folder / "chunks.jsonl"))
@@ -93,10 +143,8 @@ def open_index(index_dir: Path, expected: dict) -> Index:
     )
 
 
-def empty_index(index_dir: Path, expected: dict) -> Index:
-    manifest = {**expected, "next_chunk_id": 0, "articles": {}, "files": {}}
-    dim = expected["embedding"]["dim"]
-    return Index(index_dir, manifest, {}, [], [], DenseIndex.empty(dim), SparseIndex(None))
+def empty_index(index_dir: Path, identity: Identity) -> Index:
+    return Index(index_dir, Manifest(identity), {}, [], [], DenseIndex.empty(identity.dim), SparseIndex(None))
 
 
 def write_index(
@@ -111,7 +159,7 @@ def write_index(
 
     The caller holds `lock(index_dir)`.
     """
-    removed = [cid for aid, entry in base.manifest["articles"].items() if aid not in articles for cid in entry["chunks"]]
+    removed = [cid for aid, entry in base.manifest.articles.items() if aid not in articles for cid in entry.chunks]
     removed_set = set(removed)
     kept = [(c, t) for c, t in zip(base.chunks, base.tokens) if c.id not in removed_set]
     chunks = [c for c, _ in kept] + new_chunks
@@ -123,24 +171,23 @@ def write_index(
     chunk_ids: dict[str, list[int]] = {aid: [] for aid in articles}
     for c in chunks:
         chunk_ids[c.article_id].append(c.id)
-    manifest = {
-        **{k: base.manifest[k] for k in ("schema_version", "embedding", "chunking")},
-        "next_chunk_id": max([base.manifest["next_chunk_id"]] + [c.id + 1 for c in new_chunks]),
-        "articles": {
-            aid: {"fingerprint": _sha256_text(a.text), "source": a.source, "line": a.line, "chunks": chunk_ids[aid]}
-            for aid, a in articles.items()
-        },
-        "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    index = Index(index_dir, manifest, articles, chunks, tokens, dense, SparseIndex.build(tokens))
+    identity = base.manifest.identity
+    manifest = Manifest(
+        identity=identity,
+        next_chunk_id=max([base.manifest.next_chunk_id] + [c.id + 1 for c in new_chunks]),
+        articles={aid: Entry(_sha256_text(a.text), a.source, a.line, tuple(chunk_ids[aid])) for aid, a in articles.items()},
+        built=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
+    sparse = SparseIndex.build(tokens, identity.bm25_k1, identity.bm25_b)
+    index = Index(index_dir, manifest, articles, chunks, tokens, dense, sparse)
     folder = index_dir / f"data-{time.time_ns()}"
     folder.mkdir(parents=True)
     _write_jsonl(folder / "articles.jsonl", (asdict(a) for a in articles.values()))
     _write_jsonl(folder / "chunks.jsonl", ({**asdict(c), "tokens": t} for c, t in zip(chunks, tokens)))
     dense.save(folder / "dense.faiss")
-    index.sparse.save(folder / "sparse")
-    manifest["files"] = {p.relative_to(folder).as_posix(): _sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-    _write_durably(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+    sparse.save(folder / "sparse")
+    manifest.files = {p.relative_to(folder).as_posix(): _sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    _write_durably(folder / MANIFEST, manifest.to_json())
     _switch(index_dir, folder)
     index.folder = folder
     return index
@@ -155,8 +202,8 @@ def lock(index_dir: Path):
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise StoreError(
-                f"다른 색인 작업이 진행 중입니다 / Another `rag index` is updating {index_dir}; "
-                "wait for it to finish, then run this again."
+                f"Another `rag index` is updating {index_dir}; wait for it to finish, then run this again.",
+                "다른 색인 작업이 진행 중입니다",
             ) from None
         _remove_stale(index_dir)
         yield
@@ -178,33 +225,32 @@ def _remove_stale(index_dir: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _read_manifest(folder: Path) -> dict:
+def _read_manifest(folder: Path) -> Manifest:
     try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return Manifest.from_json((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
         raise StoreError(
-            f"색인이 손상되었습니다 / The index manifest in {folder} is missing or unreadable: "
-            "rebuild with `rag index --rebuild PATH`."
+            f"The index manifest in {folder} is missing or unreadable: rebuild with `rag index --rebuild PATH`.",
+            "색인이 손상되었습니다",
         ) from None
 
 
-def _check_identity(manifest: dict, expected: dict, index_dir: Path) -> None:
-    for key in ("schema_version", "embedding", "chunking"):
-        if manifest.get(key) != expected[key]:
-            raise IndexMismatch(
-                f"The index in {index_dir} was built with {key} = {manifest.get(key)}, but the current "
-                f"settings need {expected[key]}. Rebuild it with `rag index --rebuild PATH`, or use "
-                "the profile/settings it was built with."
-            )
+def _check_identity(built: Identity, expected: Identity, index_dir: Path) -> None:
+    if built != expected:
+        raise IndexMismatch(
+            f"The index in {index_dir} was built with {'; '.join(expected.differences(built))}. Rebuild it "
+            "with `rag index --rebuild PATH`, or use the profile/settings it was built with."
+        )
 
 
-def _check_files(folder: Path, manifest: dict, index_dir: Path) -> None:
-    for name, digest in manifest.get("files", {}).items():
+def _check_files(folder: Path, manifest: Manifest, index_dir: Path) -> None:
+    for name, digest in manifest.files.items():
         path = folder / name
         if not path.is_file() or _sha256_file(path) != digest:
             raise StoreError(
-                f"색인 파일이 손상되었습니다 / Index file {path} is missing or damaged (checksum "
-                f"mismatch). Rebuild with `rag index --rebuild PATH` (index folder: {index_dir})."
+                f"Index file {path} is missing or damaged (checksum mismatch). Rebuild with "
+                f"`rag index --rebuild PATH` (index folder: {index_dir}).",
+                "색인 파일이 손상되었습니다",
             )
 
 

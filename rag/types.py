@@ -1,6 +1,7 @@
 """The things that flow between pipeline stages, as frozen dataclasses.
 
-Article -> (split) -> Chunk -> (retrieve) -> Hit -> (generate + cite) -> Answer with Citations.
+Article -> (split) -> Chunk -> (retrieve) -> Hit -> (prompt) -> Source -> (generate + cite)
+-> Answer with Citations.
 """
 from __future__ import annotations
 
@@ -58,6 +59,20 @@ class Hit:
     dense_rank: int | None = None
     sparse_rank: int | None = None
     similarity: float | None = None  # the question's cosine similarity to the chunk, if dense found it
+
+
+@dataclass(frozen=True)
+class Source:
+    """One numbered source in the prompt: an article and the sentences of it shown to the model."""
+
+    n: int
+    article: Article
+    chunks: tuple[Chunk, ...]
+    sentences: tuple[tuple[int, int], ...]  # spans in article.text, in article order
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.article.text[s:e].strip() for s, e in self.sentences)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,13 @@ import pytest
 from fakes import FakeEmbedder
 
 from rag.cite import attach, is_refusal, parse_markers, strip_markers
+from rag.config import Settings
 from rag.ingest import make_article
-from rag.prompt import REFUSAL, Source
+from rag.prompt import REFUSAL
 from rag.split import chunk_article, sentence_spans
+from rag.types import Source
+
+SETTINGS = Settings()
 
 MARKET = make_article(
     "미국 증시가 혼조세로 출발했다. 엔비디아 주가가 28일 17% 폭락했다. 중국 딥시크의 저가 AI 모델 "
@@ -104,7 +108,7 @@ def test_is_refusal(text, refused):
 
 def test_paraphrase_with_wrong_number_is_cited_to_the_right_sentence(embedder):
     sources = [source(1, MARKET), source(2, CARS)]
-    text, citations = attach("엔비디아 주가는 28일 17% 폭락했습니다 [2].", sources, embedder)
+    text, citations = attach("엔비디아 주가는 28일 17% 폭락했습니다 [2].", sources, embedder, SETTINGS)
     [c] = citations
     assert c.article is MARKET
     assert c.quote == "엔비디아 주가가 28일 17% 폭락했다."
@@ -115,7 +119,7 @@ def test_paraphrase_with_wrong_number_is_cited_to_the_right_sentence(embedder):
 
 def test_uncited_sentence_gets_a_citation(embedder):
     sources = [source(1, MARKET), source(2, CARS)]
-    text, citations = attach("전기차 가격이 3.5% 내렸습니다.", sources, embedder)
+    text, citations = attach("전기차 가격이 3.5% 내렸습니다.", sources, embedder, SETTINGS)
     [c] = citations
     assert c.article is CARS and c.quote == "전기차 가격은 3.5% 인하됐다."
     assert (c.quote_start, c.quote_end) == quote_of(CARS, c.quote)
@@ -125,7 +129,7 @@ def test_uncited_sentence_gets_a_citation(embedder):
 def test_unsupported_sentence_is_dropped(embedder):
     sources = [source(1, MARKET), source(2, CARS)]
     answer = "딥시크의 저가 AI 모델이 충격을 줬습니다 [1]. 화성에 기지가 세워졌습니다 [1]."
-    text, citations = attach(answer, sources, embedder)
+    text, citations = attach(answer, sources, embedder, SETTINGS)
     assert [c.quote for c in citations] == ["중국 딥시크의 저가 AI 모델 공개가 충격을 줬다."]
     assert text == "딥시크의 저가 AI 모델이 충격을 줬습니다 [1]."
     assert_consistent(text, citations)
@@ -134,7 +138,7 @@ def test_unsupported_sentence_is_dropped(embedder):
 def test_only_sentences_shown_to_the_model_are_cited(embedder):
     # CARS is shown with its first sentence only: "판매량은 0.6% 늘었다." was never in the prompt
     sources = [source(1, MARKET), source(2, CARS, keep=[0])]
-    text, citations = attach("판매량은 0.6% 늘었습니다 [2].", sources, embedder)
+    text, citations = attach("판매량은 0.6% 늘었습니다 [2].", sources, embedder, SETTINGS)
     assert citations == []
     assert text == ""
 
@@ -146,7 +150,7 @@ def test_numbers_follow_first_use_and_repeat(embedder):
         "엔비디아 시가총액 5,930억달러가 사라졌습니다 [1]. "
         "샤오미 전기차 가격은 3.5% 인하됐습니다 [2]."
     )
-    text, citations = attach(answer, sources, embedder)
+    text, citations = attach(answer, sources, embedder, SETTINGS)
     assert [(c.n, c.article.id, c.quote) for c in citations] == [
         (1, CARS.id, "전기차 가격은 3.5% 인하됐다."),
         (2, MARKET.id, "시가총액 5,930억달러가 하루 만에 사라졌다."),
@@ -158,7 +162,7 @@ def test_numbers_follow_first_use_and_repeat(embedder):
 def test_citation_points_at_the_chunk_holding_the_quote(embedder):
     sources = [source(1, MARKET, chunk_size=60)]
     assert len(sources[0].chunks) == 2
-    _, [c] = attach("시가총액 5,930억달러가 사라졌습니다.", sources, embedder)
+    _, [c] = attach("시가총액 5,930억달러가 사라졌습니다.", sources, embedder, SETTINGS)
     assert c.chunk == sources[0].chunks[1]
     assert (c.quote_start, c.quote_end) == quote_of(MARKET, "시가총액 5,930억달러가 하루 만에 사라졌다.")
 
@@ -167,22 +171,22 @@ def test_quote_offsets_are_exact_even_for_a_span_with_leading_space(embedder):
     start, end = quote_of(CARS, "전기차 가격은 3.5% 인하됐다.")
     assert CARS.text[start - 1] == " "
     src = Source(1, CARS, tuple(chunk_article(CARS, 400, 0)), ((start - 1, end),))
-    _, [c] = attach("전기차 가격이 3.5% 내렸습니다.", [src], embedder)
+    _, [c] = attach("전기차 가격이 3.5% 내렸습니다.", [src], embedder, SETTINGS)
     assert c.quote == "전기차 가격은 3.5% 인하됐다."
     assert (c.quote_start, c.quote_end) == (start, end)
 
 
 def test_named_source_wins_when_it_supports_as_well(embedder):
     sources = [source(1, MARKET), source(2, ECHO)]
-    _, [named] = attach("엔비디아 주가가 28일 17% 폭락했습니다 [2].", sources, embedder)
+    _, [named] = attach("엔비디아 주가가 28일 17% 폭락했습니다 [2].", sources, embedder, SETTINGS)
     assert named.article is ECHO
-    _, [unnamed] = attach("엔비디아 주가가 28일 17% 폭락했습니다.", sources, embedder)
+    _, [unnamed] = attach("엔비디아 주가가 28일 17% 폭락했습니다.", sources, embedder, SETTINGS)
     assert unnamed.article is MARKET  # the exact sentence, not the one with extra words
 
 
 def test_marker_after_the_full_stop_belongs_to_the_sentence_before(embedder):
     sources = [source(1, MARKET), source(2, ECHO)]
-    text, [c] = attach("엔비디아 주가가 28일 17% 폭락했습니다. [2]", sources, embedder)
+    text, [c] = attach("엔비디아 주가가 28일 17% 폭락했습니다. [2]", sources, embedder, SETTINGS)
     assert c.article is ECHO
     assert text == "엔비디아 주가가 28일 17% 폭락했습니다 [1]."
 
@@ -190,7 +194,7 @@ def test_marker_after_the_full_stop_belongs_to_the_sentence_before(embedder):
 def test_sentences_glued_after_a_marker_are_cited_separately(embedder):
     sources = [source(1, MARKET), source(2, CARS)]
     answer = "엔비디아 주가가 28일 17% 폭락했습니다[2].전기차 가격은 3.5% 인하됐습니다[1]."
-    text, citations = attach(answer, sources, embedder)
+    text, citations = attach(answer, sources, embedder, SETTINGS)
     assert text == "엔비디아 주가가 28일 17% 폭락했습니다 [1]. 전기차 가격은 3.5% 인하됐습니다 [2]."
     assert [c.article for c in citations] == [MARKET, CARS]
     assert_consistent(text, citations)
@@ -198,21 +202,21 @@ def test_sentences_glued_after_a_marker_are_cited_separately(embedder):
 
 def test_stray_full_stops_between_sentences_are_not_kept(embedder):
     sources = [source(1, MARKET), source(2, CARS)]
-    text, citations = attach("엔비디아 주가가 28일 17% 폭락했습니다 [1]. . 전기차 가격은 3.5% 인하됐습니다 [2].", sources, embedder)
+    text, citations = attach("엔비디아 주가가 28일 17% 폭락했습니다 [1]. . 전기차 가격은 3.5% 인하됐습니다 [2].", sources, embedder, SETTINGS)
     assert text == "엔비디아 주가가 28일 17% 폭락했습니다 [1]. 전기차 가격은 3.5% 인하됐습니다 [2]."
     assert_consistent(text, citations)
 
 
 def test_refusal_and_empty_inputs_give_no_citations(embedder):
     sources = [source(1, MARKET)]
-    assert attach(REFUSAL, sources, embedder) == (REFUSAL, [])
-    assert attach("엔비디아 주가가 폭락했습니다 [1].", [], embedder) == ("엔비디아 주가가 폭락했습니다.", [])
-    assert attach("", sources, embedder) == ("", [])
+    assert attach(REFUSAL, sources, embedder, SETTINGS) == (REFUSAL, [])
+    assert attach("엔비디아 주가가 폭락했습니다 [1].", [], embedder, SETTINGS) == ("엔비디아 주가가 폭락했습니다.", [])
+    assert attach("", sources, embedder, SETTINGS) == ("", [])
 
 
 def test_fake_embedder_is_used_for_alignment():
     emb = FakeEmbedder()
-    attach("엔비디아 주가는 28일 17% 폭락했습니다 [2].", [source(1, MARKET), source(2, CARS)], emb)
+    attach("엔비디아 주가는 28일 17% 폭락했습니다 [2].", [source(1, MARKET), source(2, CARS)], emb, SETTINGS)
     # one batch: the answer sentence plus the 4 + 3 source sentences
     assert emb.calls == [("documents", 8)]
 
@@ -222,19 +226,19 @@ def test_sentence_with_a_name_or_number_no_source_holds_is_dropped(embedder):
     sources = [source(1, MARKET), source(2, CARS)]
     answer = ("엔비디아 주가는 화웨이 때문에 17% 폭락했습니다 [1]. 엔비디아 주가는 28일 99% 폭락했습니다 [1]. "
               "딥시kker의 저가 AI 모델 공개가 충격을 줬다 [1]. 딥시크의 저가 AI 모델 공개가 충격을 줬습니다 [1].")
-    text, citations = attach(answer, sources, embedder)
+    text, citations = attach(answer, sources, embedder, SETTINGS)
     assert text == "딥시크의 저가 AI 모델 공개가 충격을 줬습니다 [1]."
     assert_consistent(text, citations)
 
 
 def test_names_from_the_question_and_reformatted_numbers_are_kept(embedder):
     sources = [source(1, MARKET)]
-    text, _ = attach("시가총액 5930억달러가 사라졌습니다 [1].", sources, embedder, question="엔비디아 시가총액은?")
+    text, _ = attach("시가총액 5930억달러가 사라졌습니다 [1].", sources, embedder, SETTINGS, question="엔비디아 시가총액은?")
     assert text == "시가총액 5930억달러가 사라졌습니다 [1]."
 
 
 def test_a_name_the_analyzer_splits_differently_in_the_source_is_kept(embedder):
     # Kiwi reads "광주교도소입니다" as one name, and "광주교도소에서" as 광주 + 교도소
     prison = make_article("한명숙은 1979년 구속되어 광주교도소에서 수감되었다.", "articles/prison.txt", line=4)
-    text, citations = attach("광주교도소입니다 [1].", [source(1, prison)], embedder, question="한명숙이 수감된 교도소는?")
+    text, citations = attach("광주교도소입니다 [1].", [source(1, prison)], embedder, SETTINGS, question="한명숙이 수감된 교도소는?")
     assert text == "광주교도소입니다 [1]." and citations[0].article is prison

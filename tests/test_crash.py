@@ -1,20 +1,25 @@
 """`kill -9` during `rag index`: the previous index still opens and answers the same, and the
-next run completes the work. The indexer runs in a real child process (with a slow fake
-embedder so the kill lands mid-build) and is killed at several moments."""
+next run completes the work.
+
+The indexer runs in a real child process and says where it is: after each embedded chunk
+("embedded N"), before each index file it writes ("writing NAME"), and once the new data
+folder is complete, just before CURRENT is switched ("switching"). It pauses at the chosen
+moment, the parent kills it there with SIGKILL, and checks that it really was killed, not
+finished, so every case proves what it names.
+"""
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from rag import store
 from rag.config import Settings
-from rag.index import index_paths
+from rag.index import identity, index_paths
 from tests.fakes import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,23 +27,40 @@ SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
 CHILD = """
 import sys, time
 from pathlib import Path
+from rag import store
 from rag.config import Settings
 from rag.index import index_paths
 from tests.fakes import FakeEmbedder
 
-class Slow(FakeEmbedder):
+stop_at = sys.argv[3]
+
+def say(where):
+    print(where, flush=True)
+    if where == stop_at:
+        time.sleep(60)  # the parent kills the process here
+
+class Reporting(FakeEmbedder):
     def embed_documents(self, texts, progress=None, titles=None):
         out = []
-        for t in texts:  # slow enough to be killed while embedding
-            time.sleep(0.02)
+        for i, t in enumerate(texts, 1):
             out.append(super().embed_documents([t])[0])
+            say(f"embedded {i}")
         import numpy as np
         return np.vstack(out) if out else np.zeros((0, self.dim), np.float32)
 
-print("started", flush=True)
-index_paths([Path(sys.argv[1])], Path(sys.argv[2]), Slow(), Settings(chunk_size=200, chunk_overlap=40))
+write, switch = store._write_durably, store._switch
+def writing(path, text):
+    say(f"writing {path.name}")
+    write(path, text)
+def switching(index_dir, folder):
+    say("switching")
+    switch(index_dir, folder)
+store._write_durably, store._switch = writing, switching
+
+index_paths([Path(sys.argv[1])], Path(sys.argv[2]), Reporting(), Settings(chunk_size=200, chunk_overlap=40))
 print("done", flush=True)
 """
+MOMENTS = ["embedded 5", "writing chunks.jsonl", "writing manifest.json", "switching"]
 
 
 def article(n: int, version: int) -> str:
@@ -51,35 +73,44 @@ def write_corpus(folder: Path, version: int, count: int = 12) -> None:
 
 
 def opened(index_dir: Path) -> store.Index:
-    fake = FakeEmbedder()
-    return store.open_index(index_dir, store.identity(fake.model_id, fake.dim, SETTINGS.chunk_size, SETTINGS.chunk_overlap))
+    return store.open_index(index_dir, identity(FakeEmbedder(), SETTINGS))
 
 
-@pytest.mark.parametrize("kill_after", [0.3, 0.8, 1.5, 2.5])
-def test_kill_9_mid_index_keeps_the_previous_index(tmp_path, kill_after):
+def kill_at(moment: str, corpus: Path, index_dir: Path) -> None:
+    """Run the indexer in a child process and kill -9 it at `moment`; fail if it never got there."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(corpus), str(index_dir), moment],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    seen = []
+    for line in child.stdout:
+        seen.append(line.strip())
+        if seen[-1] == moment:
+            break
+    assert seen and seen[-1] == moment, f"the indexer never reached {moment!r}: {seen[-5:]}"
+    assert child.poll() is None  # paused there, not finished
+    os.kill(child.pid, signal.SIGKILL)
+    assert child.wait(30) == -signal.SIGKILL
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_kill_9_mid_index_keeps_the_previous_index(tmp_path, moment):
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
     write_corpus(corpus, version=1)
     index_paths([corpus], index_dir, FakeEmbedder(), SETTINGS)
     before = opened(index_dir)
-    before_texts = sorted(a.text for a in before.articles.values())
 
     write_corpus(corpus, version=2)  # every article changed: the update must re-embed all
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(corpus), str(index_dir)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert child.stdout.readline().strip() == "started"
-    time.sleep(kill_after)
-    if child.poll() is None:
-        os.kill(child.pid, signal.SIGKILL)
-    child.wait(30)
+    kill_at(moment, corpus, index_dir)
 
     after = opened(index_dir)  # opens: the checksums match, nothing half-written is live
-    texts = sorted(a.text for a in after.articles.values())
-    assert texts in (before_texts, sorted(article(n, 2) for n in range(12)))
-    assert all(after.articles[c.article_id].text[c.start : c.end] == c.text for c in after.chunks)
+    assert after.folder == before.folder
+    assert after.articles == before.articles and after.chunks == before.chunks
+    # a build killed while writing leaves its half-written folder behind, unused ...
+    assert len(list(index_dir.glob("data-*"))) == (1 if moment.startswith("embedded") else 2)
 
-    index_paths([corpus], index_dir, FakeEmbedder(), SETTINGS)  # the next run completes the work
+    index_paths([corpus], index_dir, FakeEmbedder(), SETTINGS)  # ... and the next run completes the work
     final = opened(index_dir)
     assert sorted(a.text for a in final.articles.values()) == sorted(article(n, 2) for n in range(12))
     assert len(list(index_dir.glob("data-*"))) == 1  # the crashed build's folder was cleaned up

@@ -119,9 +119,14 @@ def test_nvidia_question_streams_cites_and_exports(page):
 
 
 def test_follow_up_is_rewritten_with_the_conversation(page):
-    shown = ask(page, "그럼 브로드컴은?", "02-follow-up")
-    assert "브로드컴 주가는 왜 떨어졌어?" in page.locator("#rewritten").inner_text()
-    assert "브로드컴" in shown["answer"] or "찾을 수 없습니다" in shown["answer"]
+    page.click("#clear")  # its own conversation: this test does not lean on an earlier one
+    first = ask(page, "샤오미가 공개한 AI 모델 이름은?", "02-first")
+    assert "미모" in first["answer"]
+    shown = ask(page, "그럼 딥시크는?", "02-follow-up")
+    assert "딥시크가 공개한 AI 모델 이름은?" in page.locator("#rewritten").inner_text()
+    # DeepSeek's own model (V3 or R1, both in the bundled articles), cited: not Xiaomi's, not a refusal
+    assert re.search(r"V3|R1", shown["answer"]) and "미모" not in shown["answer"]
+    assert page.locator("#chat .bot").last.locator("a.cite").count() >= 1
 
 
 def test_uploaded_jsonl_is_searchable_and_hostile_text_stays_text(page, server):

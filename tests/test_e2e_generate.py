@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from rag.config import load_config
-from rag.pipeline import load_generator
+from rag.load import load_generator
 from rag.prompt import build_messages
 
 pytestmark = pytest.mark.e2e

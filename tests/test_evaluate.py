@@ -1,9 +1,9 @@
-"""Scoring rules of the evaluation harness (rag/evaluate.py), on hand-made answers."""
+"""Scoring rules of the evaluation harness (rag/harness/evaluate.py), on hand-made answers."""
 from __future__ import annotations
 
 import pytest
 
-from rag.evaluate import contains, first_sentence, is_korean, normalize
+from rag.harness.evaluate import contains, first_sentence, is_korean, normalize
 from rag.types import Answer
 
 

@@ -1,5 +1,7 @@
-"""Question checks (rag/pipeline.py): what is refused before any retrieval or generation,
-and what is cleaned out of a question that is answered. FakeEmbedder and FakeGenerator only.
+"""The answer flow (rag/pipeline.py), question checks (rag/question.py) and the index
+policy (rag/load.py): what is refused before any retrieval or generation, what is cleaned
+out of a question that is answered, the gate, retries and openings. FakeEmbedder and
+FakeGenerator only.
 """
 from __future__ import annotations
 
@@ -8,12 +10,14 @@ from dataclasses import replace
 import pytest
 from fakes import FakeEmbedder, FakeGenerator
 
-from rag.config import Settings, load_config
 from rag import store
+from rag.config import Settings, load_config
 from rag.errors import IndexMismatch, RagError
 from rag.index import index_paths
-from rag.pipeline import ANSWER_OPENING, MAX_QUESTION, Pipeline, check_question, open_or_build_index
+from rag.load import open_index
+from rag.pipeline import ANSWER_OPENING, Pipeline
 from rag.prompt import EXAMPLES, REFUSAL
+from rag.question import MAX_QUESTION, check_question
 from rag.types import Answer
 
 SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
@@ -46,8 +50,14 @@ def pipeline(tmp_path, fake_embedder: FakeEmbedder, fake_generator: FakeGenerato
     return Pipeline(config, index, fake_embedder, fake_generator)
 
 
+def streamed(pipeline: Pipeline, question: str) -> tuple[list[str], Answer]:
+    """The pieces of text shown while the answer is generated, and the finished answer."""
+    reply = pipeline.ask(question)
+    return list(reply), reply.answer
+
+
 def answer_of(pipeline: Pipeline, question: str) -> Answer:
-    *pieces, answer = pipeline.stream(question)
+    pieces, answer = streamed(pipeline, question)
     assert "".join(pieces) == "".join(REPLY)
     return answer
 
@@ -70,7 +80,7 @@ def test_limit_is_the_one_in_the_message():
 def test_rejected_question_retrieves_and_generates_nothing(pipeline, fake_embedder, fake_generator, question, message):
     fake_generator.enqueue(REPLY)  # were the question let through, this reply would be streamed
     with pytest.raises(RagError) as e:
-        next(pipeline.stream(question))
+        pipeline.ask(question)
     assert str(e.value).startswith(message)
     assert fake_generator.requests == [] and fake_generator.pending == 1
     assert fake_embedder.calls == []
@@ -121,7 +131,7 @@ def test_question_with_invisible_characters_is_answered(pipeline, fake_generator
 
 
 def test_question_no_source_sentence_is_about_is_refused_without_the_model(pipeline, fake_generator):
-    *pieces, answer = pipeline.stream("삼성전자의 3분기 영업이익은 얼마야?")
+    pieces, answer = streamed(pipeline, "삼성전자의 3분기 영업이익은 얼마야?")
     assert pieces == [] and fake_generator.requests == []
     assert answer.refused and answer.text == REFUSAL and answer.citations == ()
 
@@ -129,7 +139,7 @@ def test_question_no_source_sentence_is_about_is_refused_without_the_model(pipel
 def test_a_refusal_despite_a_supporting_sentence_is_asked_again_with_an_answering_opening(pipeline, fake_generator):
     fake_generator.enqueue(["제공된 기사에서", " 답을 찾을 수 없습니다."])
     fake_generator.enqueue([" 엔비디아 주가가 17% 폭락했다", " [1]."])
-    *pieces, answer = pipeline.stream("엔비디아 주가는 얼마나 폭락했어?")
+    pieces, answer = streamed(pipeline, "엔비디아 주가는 얼마나 폭락했어?")
     assert "찾을 수 없" not in "".join(pieces)  # the first reply was never shown
     assert fake_generator.prefixes == ["", ANSWER_OPENING]
     assert "".join(pieces) == f"{ANSWER_OPENING} 엔비디아 주가가 17% 폭락했다 [1]."
@@ -138,7 +148,7 @@ def test_a_refusal_despite_a_supporting_sentence_is_asked_again_with_an_answerin
 
 def test_a_reply_that_only_starts_like_the_refusal_is_shown_as_it_comes(pipeline, fake_generator):
     fake_generator.enqueue(["제공된", " 자료에 따르면 엔비디아 주가가 17% 폭락했다", " [1]."])
-    *pieces, answer = pipeline.stream("엔비디아 주가는 얼마나 폭락했어?")
+    pieces, answer = streamed(pipeline, "엔비디아 주가는 얼마나 폭락했어?")
     assert pieces == ["제공된 자료에 따르면 엔비디아 주가가 17% 폭락했다", " [1]."]
     assert fake_generator.prefixes == [""] and not answer.refused
 
@@ -148,7 +158,7 @@ def test_a_refusal_is_kept_when_only_a_similar_chunk_was_found(pipeline, fake_ge
     settings = replace(pipeline.config.settings, min_coverage=1.01, min_similarity=-1.0)
     pipeline = replace(pipeline, config=replace(pipeline.config, settings=settings))
     fake_generator.enqueue(["제공된 기사에서", " 답을 찾을 수 없습니다."])
-    *pieces, answer = pipeline.stream("엔비디아 주가는 얼마나 폭락했어?")
+    pieces, answer = streamed(pipeline, "엔비디아 주가는 얼마나 폭락했어?")
     assert fake_generator.prefixes == [""]
     assert "".join(pieces) == REFUSAL and answer.refused
 
@@ -157,7 +167,7 @@ def test_worked_examples_precede_every_question_unchanged(pipeline, fake_generat
     # the model reuses the KV state of an unchanged opening: the examples must not vary per question
     for question, reply in (("엔비디아 주가는 얼마나 폭락했어?", REPLY), ("샤오미 전기차 주문은 몇 대야?", "주문이 9만 대를 넘었다 [1].")):
         fake_generator.enqueue(reply)
-        assert not pipeline.ask(question).refused
+        assert not pipeline.ask(question).answer.refused
     (first, _), (second, _) = fake_generator.requests
     assert first[:-1] == second[:-1]
     assert [m["role"] for m in first] == ["system"] + ["user", "assistant"] * len(EXAMPLES) + ["user"]
@@ -173,12 +183,23 @@ def test_default_index_from_another_version_is_rebuilt_with_the_uploads(tmp_path
     data.mkdir()
     (articles / "nvidia.md").write_text("# 딥시크 쇼크\n" + NVIDIA, encoding="utf-8")
     (data / "xiaomi.md").write_text("# 샤오미 전기차\n" + XIAOMI, encoding="utf-8")
-    config = replace(load_config(index_dir=tmp_path / "index"), articles_dir=articles, data_dir=data, settings=SETTINGS)
+    config = replace(load_config(index_dir=tmp_path / "index"), articles_dir=articles, data_dir=data, settings=SETTINGS,
+                     default_index=True)
     index_paths([articles, data], config.index_dir, fake_embedder, SETTINGS)
     monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
-    index = open_or_build_index(config, fake_embedder)
-    assert index.manifest["schema_version"] == store.SCHEMA_VERSION
+    index = open_index(config, fake_embedder)
+    assert index.manifest.identity.schema_version == store.SCHEMA_VERSION
     assert sorted(a.title for a in index.articles.values()) == ["딥시크 쇼크", "샤오미 전기차"]
+
+
+def test_default_index_built_with_other_bm25_settings_is_rebuilt(tmp_path, fake_embedder):
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "nvidia.md").write_text("# 딥시크 쇼크\n" + NVIDIA, encoding="utf-8")
+    config = replace(load_config(index_dir=tmp_path / "index"), articles_dir=tmp_path / "articles",
+                     data_dir=tmp_path / "data", settings=SETTINGS, default_index=True)
+    index_paths([config.articles_dir], config.index_dir, fake_embedder, replace(SETTINGS, bm25_k1=1.5))
+    index = open_index(config, fake_embedder)
+    assert index.manifest.identity.bm25_k1 == SETTINGS.bm25_k1 and len(index.articles) == 1
 
 
 def test_own_index_from_another_version_is_not_rebuilt(tmp_path, fake_embedder, monkeypatch):
@@ -188,12 +209,12 @@ def test_own_index_from_another_version_is_not_rebuilt(tmp_path, fake_embedder, 
     index_paths([tmp_path / "news"], config.index_dir, fake_embedder, SETTINGS)
     monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
     with pytest.raises(IndexMismatch, match="rag index --rebuild"):
-        open_or_build_index(config, fake_embedder)
+        open_index(config, fake_embedder)
 
 
 def test_a_why_question_is_asked_without_the_worked_examples(pipeline, fake_generator):
     fake_generator.enqueue(REPLY)
-    pipeline.ask("엔비디아 주가는 왜 폭락했어?")
+    pipeline.ask("엔비디아 주가는 왜 폭락했어?").answer
     (messages, _), = fake_generator.requests
     assert [m["role"] for m in messages] == ["system", "user"]
 
@@ -201,7 +222,7 @@ def test_a_why_question_is_asked_without_the_worked_examples(pipeline, fake_gene
 def test_a_reply_whose_every_sentence_is_dropped_is_asked_again_without_the_examples(pipeline, fake_generator):
     fake_generator.enqueue("엔비디아 주가가 화웨이 때문에 17% 폭락했다 [1].")  # a name no source holds
     fake_generator.enqueue(REPLY)
-    answer = pipeline.ask("엔비디아 주가는 얼마나 폭락했어?")
+    answer = pipeline.ask("엔비디아 주가는 얼마나 폭락했어?").answer
     (with_examples, _), (without, _) = fake_generator.requests
     assert len(with_examples) == 2 + 2 * len(EXAMPLES) and len(without) == 2
     assert answer.text == "엔비디아 주가가 17% 폭락했다 [1]." and not answer.refused
@@ -214,8 +235,8 @@ def test_warming_evaluates_both_openings_the_questions_will_share(pipeline, fake
     (with_examples, _), (without, _) = fake_generator.requests
     fake_generator.enqueue(REPLY)
     fake_generator.enqueue(REPLY)
-    pipeline.ask("엔비디아 주가는 얼마나 폭락했어?")
-    pipeline.ask("엔비디아 주가는 왜 폭락했어?")
+    pipeline.ask("엔비디아 주가는 얼마나 폭락했어?").answer
+    pipeline.ask("엔비디아 주가는 왜 폭락했어?").answer
     (factoid, _), (why, _) = fake_generator.requests[2:]
     assert with_examples[:-1] == factoid[:-1] and without[:-1] == why[:-1]
     assert len(with_examples) > len(without) == 2

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from fakes import FakeEmbedder, FakeGenerator
 
-from rag import store
+from rag import korean, store
 from rag.config import Settings
 from rag.errors import IndexMismatch, IndexMissing, StoreError
-from rag.index import index_paths
+from rag.index import identity, index_paths
 from rag.ingest import article_id
-from rag.sparse import tokens
+from rag.korean import tokens
 
 SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
 TOPICS = ["코스피", "나스닥", "환율", "유가"]
@@ -44,8 +44,8 @@ def index_dir(tmp_path) -> Path:
     return tmp_path / "index"
 
 
-def expected(embedder: FakeEmbedder, settings: Settings = SETTINGS) -> dict:
-    return store.identity(embedder.model_id, embedder.dim, settings.chunk_size, settings.chunk_overlap)
+def expected(embedder: FakeEmbedder, settings: Settings = SETTINGS) -> store.Identity:
+    return identity(embedder, settings)
 
 
 def reopen(index_dir: Path, embedder: FakeEmbedder) -> store.Index:
@@ -64,9 +64,9 @@ def assert_consistent(index: store.Index) -> None:
     """Chunks are exact spans of their articles, and every table agrees on them."""
     assert index.dense.size == len(index.chunks) == len(index.tokens)
     assert len({c.id for c in index.chunks}) == len(index.chunks)
-    listed = sorted(cid for entry in index.manifest["articles"].values() for cid in entry["chunks"])
+    listed = sorted(cid for entry in index.manifest.articles.values() for cid in entry.chunks)
     assert listed == sorted(c.id for c in index.chunks)
-    assert set(index.manifest["articles"]) == set(index.articles)
+    assert set(index.manifest.articles) == set(index.articles)
     for c in index.chunks:
         assert index.articles[c.article_id].text[c.start : c.end] == c.text
 
@@ -96,9 +96,12 @@ def test_manifest_records_identity_and_files(corpus, index_dir, fake_embedder):
     index_paths([corpus], index_dir, fake_embedder, SETTINGS)
     folder = index_dir / live_folder(index_dir)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["schema_version"] == store.SCHEMA_VERSION
-    assert manifest["embedding"] == {"model_id": "fake-bigram-64", "dim": 64}
-    assert manifest["chunking"]["size"] == 200 and manifest["chunking"]["overlap"] == 40
+    built = manifest["identity"]
+    assert built["schema_version"] == store.SCHEMA_VERSION
+    assert (built["model_id"], built["dim"]) == ("fake-bigram-64", 64)
+    assert (built["chunk_size"], built["chunk_overlap"]) == (200, 40)
+    assert (built["bm25_k1"], built["bm25_b"]) == (SETTINGS.bm25_k1, SETTINGS.bm25_b)
+    assert built["words"]["tags"] == sorted(korean.CONTENT_TAGS)
     assert {"articles.jsonl", "chunks.jsonl", "dense.faiss"} <= set(manifest["files"])
     assert any(name.startswith("sparse/") for name in manifest["files"])
 
@@ -139,7 +142,7 @@ def test_changed_line_reembeds_only_that_article(corpus, index_dir, fake_embedde
     index = reopen(index_dir, fake_embedder)
     new = seed_articles(index, corpus)
     assert new[2] == article_id(changed) != old[2]
-    assert old[2] not in index.articles and old[2] not in index.manifest["articles"]
+    assert old[2] not in index.articles and old[2] not in index.manifest.articles
     assert (new[1], new[3]) == (old[1], old[3])
     assert len(fake_embedder.embedded) == len(index.article_chunks(new[2]))
     assert_consistent(index)
@@ -169,7 +172,7 @@ def test_line_moved_updates_metadata_without_embedding(corpus, index_dir, fake_e
     assert fake_embedder.calls == []
     index = reopen(index_dir, fake_embedder)
     assert seed_articles(index, corpus) == {1: old[3], 2: old[1], 3: old[2]}
-    assert index.manifest["articles"][old[3]]["line"] == 1
+    assert index.manifest.articles[old[3]].line == 1
     assert_consistent(index)
 
 
@@ -205,7 +208,7 @@ def test_problems_are_reported_and_good_files_indexed(corpus, index_dir, fake_em
     (corpus / "broken.txt").write_bytes(b"\x00\x01binary")
     result = index_paths([corpus], index_dir, fake_embedder, SETTINGS)
     assert result.added == 4
-    assert len(result.problems) == 1 and "broken.txt" in result.problems[0]
+    assert len(result.problems) == 1 and "broken.txt" in str(result.problems[0])
 
 
 # --- identity and damage --------------------------------------------------------------
@@ -214,20 +217,31 @@ def test_problems_are_reported_and_good_files_indexed(corpus, index_dir, fake_em
 @pytest.mark.parametrize(
     "embedder, settings, key",
     [
-        (FakeEmbedder(model_id="another-model"), SETTINGS, "embedding"),
-        (FakeEmbedder(dim=32), SETTINGS, "embedding"),
-        (FakeEmbedder(), Settings(chunk_size=300, chunk_overlap=40), "chunking"),
-        (FakeEmbedder(), Settings(chunk_size=200, chunk_overlap=20), "chunking"),
+        (FakeEmbedder(model_id="another-model"), SETTINGS, "model_id"),
+        (FakeEmbedder(dim=32), SETTINGS, "dim"),
+        (FakeEmbedder(), Settings(chunk_size=300, chunk_overlap=40), "chunk_size"),
+        (FakeEmbedder(), Settings(chunk_size=200, chunk_overlap=20), "chunk_overlap"),
+        (FakeEmbedder(), Settings(chunk_size=200, chunk_overlap=40, bm25_k1=1.2), "bm25_k1"),
+        (FakeEmbedder(), Settings(chunk_size=200, chunk_overlap=40, bm25_b=0.75), "bm25_b"),
     ],
-    ids=["model-id", "dim", "chunk-size", "chunk-overlap"],
+    ids=["model-id", "dim", "chunk-size", "chunk-overlap", "bm25-k1", "bm25-b"],
 )
-def test_other_embedder_or_chunking_is_a_mismatch(corpus, index_dir, embedder, settings, key):
+def test_other_embedder_chunking_or_bm25_is_a_mismatch(corpus, index_dir, embedder, settings, key):
     index_paths([corpus], index_dir, FakeEmbedder(), SETTINGS)
     with pytest.raises(IndexMismatch, match=f"built with {key}.*--rebuild"):
         index_paths([corpus], index_dir, embedder, settings)
     with pytest.raises(IndexMismatch):
         store.open_index(index_dir, expected(embedder, settings))
     assert embedder.calls == []
+
+
+def test_other_bm25_words_are_a_mismatch(corpus, index_dir, fake_embedder, monkeypatch):
+    """A change of the tag set changes every BM25 word: the index refuses to open, with no
+    schema number bumped by hand."""
+    index_paths([corpus], index_dir, fake_embedder, SETTINGS)
+    monkeypatch.setattr(korean, "CONTENT_TAGS", korean.CONTENT_TAGS - {"VV", "VA"})
+    with pytest.raises(IndexMismatch, match="built with words = .*--rebuild"):
+        reopen(index_dir, fake_embedder)
 
 
 def test_missing_index(tmp_path, fake_embedder):

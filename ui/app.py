@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -15,12 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag import Pipeline, RagError
-from rag.config import Config, load_config
-from rag.errors import ConfigError, IngestError, ModelError, StoreError
-from rag.export import to_markdown
-from rag.ingest import store_upload
-from rag.pipeline import check_question, load_generator
+from rag import Config, Pipeline, RagError, check_question, load_pipeline, to_markdown, with_profile
 from ui.render import CSS, answer_html, esc, sources_html, streaming_html
 
 log = logging.getLogger("rag.ui")  # under "rag", so `rag chat` logs it
@@ -54,14 +50,14 @@ class App:
 
     def _load(self) -> None:
         try:
-            pipeline = Pipeline.load(self.config, self._progress)
+            pipeline = load_pipeline(self.config, self._progress)
             self._progress("답변 준비 중 / preparing the prompt")
             pipeline.warm()  # before questions are taken: the model answers one thing at a time
             self.pipeline = pipeline
             self._progress(self.ready_status())
         except RagError as e:
             log.error("loading failed: %s", e)
-            self.failed, self.status = True, f"오류: {korean(e)}"
+            self.failed, self.status = True, f"오류: {e.korean}"
 
     def _progress(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)  # the terminal shows model download progress too
@@ -70,28 +66,6 @@ class App:
     def ready_status(self) -> str:
         p = self.pipeline
         return f"준비됨 · 기사 {len(p.index.articles)}건 · 모델 `{p.config.llm.name}`"
-
-
-def korean_part(message: str) -> str:
-    """The Korean half of a bilingual "한국어 / English" message."""
-    head, sep, _ = message.partition(" / ")
-    return head if sep and re.search(r"[가-힣]", head) else message
-
-
-def korean(error: Exception) -> str:
-    """A short Korean message for a person; the details stay in the server log."""
-    text = str(error)
-    if (head := korean_part(text)) != text:
-        return head
-    if isinstance(error, ModelError):
-        return "모델을 준비하지 못했습니다. 네트워크를 확인하거나 터미널에서 `rag models pull`을 실행하세요."
-    if isinstance(error, StoreError):
-        return "색인을 열 수 없습니다. 터미널에서 `rag index --rebuild articles`로 다시 만드세요."
-    if isinstance(error, IngestError):
-        return f"파일을 읽을 수 없습니다: {text}"
-    if isinstance(error, ConfigError):
-        return "설정(models.yaml)에 문제가 있습니다. 서버 로그를 확인하세요."
-    return "요청을 처리하지 못했습니다. 서버 로그를 확인하세요."
 
 
 def build(app: App) -> gr.Blocks:
@@ -134,41 +108,15 @@ def build(app: App) -> gr.Blocks:
                         list(app.config.profiles), value=app.config.profile, label="모델 프로필", elem_id="profile"
                     )
 
-        def respond(message: str, history: list, asked: list[str], k: int):
-            if not (message or "").strip():
-                gr.Warning(title="확인", message="질문을 입력하세요.")
-                return
-            try:
-                message = check_question(message)
-            except RagError as e:
-                gr.Warning(title="확인", message=korean(e))
-                return
-            pipeline = _ready(app)
-            history = history + [{"role": "user", "content": esc(message)}, {"role": "assistant", "content": "…"}]
-            yield history, gr.skip(), "", gr.skip(), gr.skip(), asked, ""
-            text = ""
-            try:
-                for event in pipeline.stream(message, asked, int(k)):
-                    if isinstance(event, str):
-                        text += event
-                        history[-1]["content"] = streaming_html(text)
-                        yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), asked, gr.skip()
-                    else:
-                        answer = event
-            except RagError as e:
-                raise gr.Error(title="오류", message=korean(e)) from None
-            log.info("answered in %.1f s with %d citations", answer.timings["total"], len(answer.citations))
-            history[-1]["content"] = answer_html(answer)
-            note = f"다시 쓴 질문: {esc(answer.question)}" if answer.asked else ""
-            memo_text = to_markdown(answer)
-            yield history, sources_html(answer), note, memo_text, _memo_file(memo_text), asked + [answer.question], gr.skip()
+        def ask(message: str, history: list, asked: list[str], k: int):
+            yield from respond(app, message, history, asked, k)
 
         outputs = [chat, sources, rewritten, memo, download, questions, box]
         inputs = [box, chat, questions, top_k]
-        asked_by_enter = box.submit(respond, inputs, outputs, concurrency_id="llm", api_name="ask")
-        asked_by_button = send.click(respond, inputs, outputs, concurrency_id="llm", api_visibility="undocumented")
+        asked_by_enter = box.submit(ask, inputs, outputs, concurrency_id="llm", api_name="ask")
+        asked_by_button = send.click(ask, inputs, outputs, concurrency_id="llm", api_visibility="undocumented")
         asked_by_example = chat.example_select(_example, None, box).then(
-            respond, inputs, outputs, concurrency_id="llm", api_visibility="undocumented"
+            ask, inputs, outputs, concurrency_id="llm", api_visibility="undocumented"
         )
         stop.click(None, cancels=[asked_by_enter, asked_by_button, asked_by_example])
         clear.click(
@@ -189,6 +137,40 @@ def build(app: App) -> gr.Blocks:
         timer = gr.Timer(1.0)
         timer.tick(lambda: (app.status, gr.Timer(active=app.pipeline is None and not app.failed)), None, [status, timer])
     return demo
+
+
+def respond(app: App, message: str, history: list, asked: list[str], k: int):
+    """Answer in the chat: the question shows at once, the answer streams, then the final
+    answer with its citation links, the sources panel, the memo and its file.
+
+    Yields (chat, sources, rewritten note, memo, memo file, standalone questions, question box).
+    """
+    if not (message or "").strip():
+        gr.Warning(title="확인", message="질문을 입력하세요.")
+        return
+    try:
+        message = check_question(message)
+    except RagError as e:
+        gr.Warning(title="확인", message=e.korean)
+        return
+    pipeline = _ready(app)
+    history = history + [{"role": "user", "content": esc(message)}, {"role": "assistant", "content": "…"}]
+    yield history, gr.skip(), "", gr.skip(), gr.skip(), asked, ""
+    text = ""
+    try:
+        reply = pipeline.ask(message, asked, int(k))
+        for piece in reply:
+            text += piece
+            history[-1]["content"] = streaming_html(text)
+            yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), asked, gr.skip()
+        answer = reply.answer
+    except RagError as e:
+        raise gr.Error(title="오류", message=e.korean) from None
+    log.info("answered in %.1f s with %d citations", answer.timings["total"], len(answer.citations))
+    history[-1]["content"] = answer_html(answer)
+    note = f"다시 쓴 질문: {esc(answer.question)}" if answer.asked else ""
+    memo_text = to_markdown(answer)
+    yield history, sources_html(answer), note, memo_text, _memo_file(memo_text), asked + [answer.question], gr.skip()
 
 
 def _ready(app: App) -> Pipeline:
@@ -221,9 +203,9 @@ def _add_files(app: App, files: list | None, progress: gr.Progress):
     try:
         result = pipeline.add_files(stored, lambda stage, done, total: progress((done, total), desc="임베딩 중"))
     except RagError as e:
-        raise gr.Error(title="오류", message=korean(e)) from None
+        raise gr.Error(title="오류", message=e.korean) from None
     for problem in result.problems[:5]:
-        gr.Warning(title="확인", message=esc(korean_part(problem)))
+        gr.Warning(title="확인", message=esc(problem.korean))
     message = f"기사 {result.added}건 추가"
     if result.duplicates:
         message += f" · 중복 {result.duplicates}건 건너뜀"
@@ -235,18 +217,37 @@ def _switch_profile(app: App, name: str) -> str:
     pipeline = _ready(app)
     if name == pipeline.config.profile:
         return app.ready_status()
+    app.status = f"모델 전환 중: {name}"
     try:
-        config = load_config(app.config.source, name, app.config.index_dir)
-        if config.embedder != pipeline.config.embedder:
-            raise gr.Error(title="오류", message="이 프로필은 다른 임베딩 모델을 써서 색인을 다시 만들어야 합니다. `rag index --rebuild`를 쓰세요.")
-        app.status = f"모델 전환 중: {config.llm.name}"
-        generator = load_generator(config)
+        switched = with_profile(pipeline, name)
     except RagError as e:
-        raise gr.Error(title="오류", message=korean(e)) from None
-    switched = Pipeline(config, pipeline.index, pipeline.embedder, generator)
+        raise gr.Error(title="오류", message=e.korean) from None
     switched.warm()
     app.pipeline = switched
     return app.ready_status()
+
+
+def store_upload(src: Path, folder: Path) -> Path:
+    """Copy an uploaded file into `folder` under a safe name; never overwrites.
+
+    >>> _safe_name("../../etc/passwd.jsonl")
+    'passwd.jsonl'
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    name = _safe_name(src.name)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    target, n = folder / name, 1
+    while target.exists():
+        n += 1
+        target = folder / f"{stem}-{n}{suffix}"
+    shutil.copyfile(src, target)
+    return target
+
+
+def _safe_name(name: str) -> str:
+    """The base name with only letters (Hangul too), digits, '-', '_' and '.' kept."""
+    base = re.sub(r"[^\w.\-]", "_", Path(name.replace("\\", "/")).name).lstrip(".")
+    return base[:100] or "upload.txt"
 
 
 def serve(config: Config, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from rag.export import location
-from rag.types import Answer, Article, Citation, Hit
+from rag import Answer, Article, Citation, Hit, location
 
 _MARKER = re.compile(r"\[(\d+)\]")
 

@@ -17,13 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from . import store
-from .config import Config
+from .. import store
+from ..config import Config
+from ..generate import LlamaGenerator
+from ..index import Embedded, copy_index, identity, index_paths
+from ..korean import tokens
+from ..load import load_embedder, load_generator, open_index
+from ..pipeline import Pipeline
+from ..prompt import SYSTEM_PROMPT
+from ..retrieve import retrieve
+from ..types import Chunk
 from .evaluate import build_index, load_squad
-from .index import identity, index_paths
-from .pipeline import Pipeline, load_embedder, load_generator, open_or_build_index
-from .retrieve import retrieve
-from .types import Chunk
 
 SEED_QUESTIONS = [
     "엔비디아 주가는 왜 떨어졌어?",
@@ -63,7 +67,7 @@ def time_answers(pipeline: Pipeline, questions: list[str]) -> dict:
     """First token, total time and prompt tokens of our pipeline, per question."""
     first, total, prompt_tokens, gen_rates = [], [], [], []
     for q in questions:
-        answer = pipeline.ask(q)
+        answer = pipeline.ask(q).answer
         first.append(answer.timings["first_token"])
         total.append(answer.timings["total"])
         stats = pipeline.generator.last_stats
@@ -80,12 +84,10 @@ def time_answers(pipeline: Pipeline, questions: list[str]) -> dict:
 
 def time_naive(pipeline: Pipeline, questions: list[str], k: int = 5) -> dict:
     """The common baseline: top-k whole chunks stuffed into the prompt, no prefix cache."""
-    from .prompt import SYSTEM_PROMPT
-
     first, total, prompt_tokens = [], [], []
     for q in questions:
         t0 = time.perf_counter()
-        hits = retrieve(pipeline.index, pipeline.embedder, q, k)
+        hits = retrieve(pipeline.index, pipeline.embedder, q, tokens(q), pipeline.config.settings, k)
         context = "\n\n".join(f"[{i}] {h.article.title}\n{h.chunk.text}" for i, h in enumerate(hits, 1))
         messages = [{"role": "system", "content": SYSTEM_PROMPT},
                     {"role": "user", "content": f"[자료]\n{context}\n[자료 끝]\n\n[질문] {q}"}]
@@ -100,17 +102,32 @@ def time_naive(pipeline: Pipeline, questions: list[str], k: int = 5) -> dict:
     return {"first_token_s": summary(first), "total_s": summary(total), "prompt_tokens": summary(prompt_tokens)}
 
 
-def raw_llama(pipeline: Pipeline, prompt_tokens: int = 512, gen_tokens: int = 128) -> dict:
-    """llama.cpp's own speed on this machine: prompt processing and generation tokens/s."""
-    return pipeline.generator.raw_speed(prompt_tokens, gen_tokens)
+def raw_llama(generator: LlamaGenerator, prompt_tokens: int = 512, gen_tokens: int = 128) -> dict:
+    """llama.cpp's own speed on this machine, without any pipeline around it: prompt
+    processing and generation tokens/s."""
+    llm = generator.llm
+    filler = "국제 유가가 하루 만에 크게 올랐다. 중동 지역의 긴장이 높아졌기 때문이다. " * 200
+    toks = llm.tokenize(filler.encode("utf-8"), add_bos=False)[:prompt_tokens]
+    llm.reset()
+    t0 = time.perf_counter()
+    llm.eval(toks)
+    t1 = time.perf_counter()
+    for _ in range(gen_tokens):
+        llm.eval([llm.sample(top_k=1, temp=0.0)])
+    t2 = time.perf_counter()
+    llm.reset()
+    return {
+        "prompt_tokens": len(toks),
+        "prompt_tps": round(len(toks) / (t1 - t0), 2),
+        "generation_tps": round(gen_tokens / (t2 - t1), 2),
+    }
 
 
 def time_retrieval(index: store.Index, embedder, questions: list[str], config: Config) -> dict:
-    s = config.settings
     times = []
     for q in questions:
         t = time.perf_counter()
-        retrieve(index, embedder, q, s.top_k, s.candidates, s.dense_weight)
+        retrieve(index, embedder, q, tokens(q), config.settings)
         times.append((time.perf_counter() - t) * 1000)
     return {"chunks": len(index.chunks), "ms": summary(times)}
 
@@ -120,8 +137,7 @@ def grow_index(index: store.Index, folder: Path, target: int) -> store.Index:
     rng = np.random.default_rng(0)
     vectors = index.dense.vectors([c.id for c in index.chunks])
     chunks, toks, vecs = [], [], []
-    next_id = index.manifest["next_chunk_id"]
-    articles = dict(index.articles)
+    next_id = index.manifest.next_chunk_id
     while len(index.chunks) + len(chunks) < target:
         i = len(chunks) % len(index.chunks)
         base = index.chunks[i]
@@ -130,8 +146,7 @@ def grow_index(index: store.Index, folder: Path, target: int) -> store.Index:
         toks.append(index.tokens[i])
         vecs.append(v / np.linalg.norm(v))
         next_id += 1
-    with store.lock(folder):
-        return store.write_index(folder, index, articles, chunks, toks, np.vstack(vecs))
+    return copy_index(index, folder, extra=Embedded(chunks, toks, np.vstack(vecs)))
 
 
 def time_indexing(config: Config, embedder, squad: Path, paragraphs: int, workdir: Path) -> dict:
@@ -144,7 +159,7 @@ def time_indexing(config: Config, embedder, squad: Path, paragraphs: int, workdi
     one.write_text("# 새 기사\n\n테스트전자는 오늘 신형 스마트폰 제로폰 X1을 99만원에 출시한다고 밝혔다.\n", encoding="utf-8")
     t = time.perf_counter()
     result = index_paths([one], workdir / "idx", embedder, config.settings)
-    hits = retrieve(result.index, embedder, "제로폰 X1 가격", 1)
+    hits = retrieve(result.index, embedder, "제로폰 X1 가격", tokens("제로폰 X1 가격"), config.settings, 1)
     added_s = time.perf_counter() - t
     return {
         "articles": len(corpus.articles),
@@ -170,15 +185,15 @@ def run_bench(config: Config, squad: Path | None, paragraphs: int = 300, repeats
     t0 = time.perf_counter()
     embedder = load_embedder(config, progress)
     generator = load_generator(config, progress)
-    index = open_or_build_index(config, embedder, progress)
+    index = open_index(config, embedder, progress)
     report["load_s"] = round(time.perf_counter() - t0, 2)
     pipeline = Pipeline(config, index, embedder, generator)
     questions = SEED_QUESTIONS * repeats
     progress("raw llama.cpp speed")
-    report["raw_llama"] = raw_llama(pipeline)
+    report["raw_llama"] = raw_llama(generator)
     progress("our pipeline on the seed questions")
     pipeline.warm()  # as the chat server does before taking questions
-    pipeline.ask(WARM_UP)  # the query embedding's first call is slower
+    pipeline.ask(WARM_UP).answer  # the query embedding's first call is slower
     report["ours"] = time_answers(pipeline, questions)
     progress("naive pipeline on the same questions")
     report["naive"] = time_naive(pipeline, questions)

@@ -20,17 +20,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from . import store
-from .config import Config
-from .embed import Embedder
-from .errors import StoreError
-from .index import identity, index_report
-from .ingest import IngestReport, make_article
-from .pipeline import Pipeline
-from .retrieve import fused_hits, search_both
-from .types import Answer
+from .. import store
+from ..config import Config
+from ..embed import Embedder
+from ..errors import StoreError
+from ..index import copy_index, identity, index_report
+from ..ingest import IngestReport, make_article
+from ..korean import tokens
+from ..load import load_embedder, load_generator
+from ..pipeline import Pipeline
+from ..retrieve import fused_hits, search_both
+from ..types import Answer
 
 log = logging.getLogger(__name__)
 MODES = {"dense": 1.0, "bm25": 0.0}  # dense_weight giving each retriever alone
@@ -92,21 +92,13 @@ def build_index(corpus: Corpus, folder: Path, embedder: Embedder, config: Config
     return index_report(report, [], folder, embedder, s, rebuild=True, progress=progress).index
 
 
-def without(index: store.Index, article_ids: set[str], folder: Path) -> store.Index:
-    """A copy of the index with some articles removed (nothing is embedded again)."""
-    kept = {aid: a for aid, a in index.articles.items() if aid not in article_ids}
-    no_vectors = np.zeros((0, index.manifest["embedding"]["dim"]), dtype=np.float32)
-    with store.lock(folder):
-        return store.write_index(folder, index, kept, [], [], no_vectors)
-
-
 def retrieval_scores(index: store.Index, embedder: Embedder, questions: list[Question], config: Config) -> dict:
     """R@k and MRR of the gold paragraph per retriever, ranked by article."""
     s = config.settings
     weights = {**MODES, "hybrid": s.dense_weight}
     ranks: dict[str, list[int | None]] = {m: [] for m in weights}
     for q in questions:
-        dense, sparse = search_both(index, embedder, q.text, s.candidates)  # once; fused per mode
+        dense, sparse = search_both(index, embedder, q.text, tokens(q.text), s.candidates)  # once; fused per mode
         for mode, weight in weights.items():
             hits = fused_hits(index, dense, sparse, weight, s.candidates)
             ranked = list(dict.fromkeys(h.article.id for h in hits))
@@ -140,7 +132,7 @@ def answer_scores(pipeline: Pipeline, questions: list[Question], on_record: Call
     records = []
     for q in questions:
         t = time.perf_counter()
-        answer = pipeline.ask(q.text)
+        answer = pipeline.ask(q.text).answer
         rec = AnswerRecord(
             question=q.text,
             gold=q.answers,
@@ -170,7 +162,7 @@ def answer_scores(pipeline: Pipeline, questions: list[Question], on_record: Call
 
 
 def refusal_scores(pipeline: Pipeline, questions: list[Question]) -> tuple[dict, list]:
-    records = [(q.text, pipeline.ask(q.text)) for q in questions]
+    records = [(q.text, pipeline.ask(q.text).answer) for q in questions]
     n = len(records) or 1
     return {"refusal": round(sum(a.refused for _, a in records) / n, 4)}, [
         {"question": t, "answer": a.text, "refused": a.refused} for t, a in records
@@ -217,8 +209,6 @@ def is_korean(answer: Answer, question: str) -> bool:
     return not stray and (not letters or bool(re.search(r"[가-힣]", answer.text)))
 
 
-
-
 def run_eval(
     config: Config,
     path: Path,
@@ -231,8 +221,6 @@ def run_eval(
     progress: Callable[[str], None] = log.info,
 ) -> dict:
     """The whole evaluation; returns the report (every number, the settings, models and seed)."""
-    from .pipeline import load_embedder, load_generator
-
     embedder = load_embedder(config, progress)
     corpus = load_squad(path, max_paragraphs)
     folder = eval_dir or config.cache_dir / "eval" / corpus.fingerprint
@@ -256,8 +244,27 @@ def run_eval(
         report["answer_records"] = [asdict(r) for r in records]
     if unanswerable:
         picked = random.Random(seed + 1).sample(corpus.questions, min(unanswerable, len(corpus.questions)))
-        reduced = without(index, {q.gold for q in picked}, Path(str(folder) + "-without"))
+        reduced = copy_index(index, Path(str(folder) + "-without"), drop={q.gold for q in picked})
         scores, records = refusal_scores(Pipeline(config, reduced, embedder, generator), picked)
         report["unanswerable"] = {"n": len(picked), **scores}
         report["unanswerable_records"] = records
     return report
+
+
+def format_report(report: dict) -> str:
+    """The report as the lines `rag eval` prints."""
+    lines = [f"{report['file']} · {report['questions']} questions (seed {report['seed']}) · "
+             f"{report['paragraphs']} paragraphs · {report['models']['llm']} / {report['models']['embedder']}",
+             "", f"{'retrieval':10} {'R@1':>7} {'R@5':>7} {'R@10':>7} {'MRR':>7}"]
+    for mode, m in report["retrieval"].items():
+        lines.append(f"{mode:10} {m['R@1']:7.3f} {m['R@5']:7.3f} {m['R@10']:7.3f} {m['MRR']:7.3f}")
+    if "answers" in report:
+        a = report["answers"]
+        lines += ["", f"answers ({a['n']}): containment {a['containment']:.1%} (first sentence "
+                  f"{a['first_sentence_containment']:.1%}) · citation precision "
+                  f"{a['citation_precision'] or 0:.1%} · false refusals {a['false_refusal']:.1%} · "
+                  f"Korean-only {a['korean_only']:.1%} · {a['seconds_mean']} s/answer"]
+    if "unanswerable" in report:
+        u = report["unanswerable"]
+        lines.append(f"unanswerable ({u['n']}): refused {u['refusal']:.1%}")
+    return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""Loading: the models of a profile (fetched on first use) and the index, into a Pipeline.
+
+The default index (`Config.default_index`: the one models.yaml names) holds only articles
+that are on disk in `articles/` or `data/`, so it is built on first use and rebuilt when an
+update changed what an index records. A user's own index (`--index-dir`) is only ever
+opened: only they know which files it was built from.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from . import store
+from .config import Config, ModelSpec, load_config
+from .embed import Embedder, SentenceTransformerEmbedder
+from .errors import ConfigError, IndexMismatch
+from .generate import LlamaGenerator
+from .index import identity, index_paths
+from .models import ensure_model
+from .pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+def load_pipeline(config: Config, progress: Progress = log.info) -> Pipeline:
+    embedder = load_embedder(config, progress)
+    index = open_index(config, embedder, progress)
+    return Pipeline(config, index, embedder, load_generator(config, progress))
+
+
+def with_profile(pipeline: Pipeline, profile: str) -> Pipeline:
+    """The same index and embedder with another profile's language model."""
+    config = load_config(pipeline.config.source, profile, None if pipeline.config.default_index else pipeline.config.index_dir)
+    if config.embedder != pipeline.config.embedder:
+        raise ConfigError(
+            f"Profile '{profile}' uses another embedding model: rebuild the index with `rag index --rebuild`.",
+            "이 프로필은 다른 임베딩 모델을 써서 색인을 다시 만들어야 합니다. `rag index --rebuild`를 쓰세요.",
+        )
+    return Pipeline(config, pipeline.index, pipeline.embedder, load_generator(config))
+
+
+def model_id(spec: ModelSpec) -> str:
+    """Identifies the exact weights, so an index is only reopened with the model that built it."""
+    return f"{spec.name}@{spec.sha256[:12]}" if spec.sha256 else spec.name
+
+
+def load_embedder(config: Config, progress: Progress = log.info) -> SentenceTransformerEmbedder:
+    path = ensure_model(config.embedder, config.cache_dir, progress)
+    s = config.settings
+    return SentenceTransformerEmbedder(path, model_id(config.embedder), s.embed_dtype, s.embed_batch_size, s.threads)
+
+
+def load_generator(config: Config, progress: Progress = log.info) -> LlamaGenerator:
+    path = ensure_model(config.llm, config.cache_dir, progress)
+    return LlamaGenerator(path, model_id(config.llm), config.settings.n_ctx, config.settings.threads)
+
+
+def open_index(config: Config, embedder: Embedder, progress: Progress = log.info) -> store.Index:
+    """Open the index; the default one is built, or rebuilt, from the articles on disk."""
+    s = config.settings
+    expected = identity(embedder, s)
+    if config.default_index and not store.exists(config.index_dir):
+        progress(f"색인 만드는 중 / building the index of {config.articles_dir} (first use only)")
+        index_paths([config.articles_dir], config.index_dir, embedder, s)
+    try:
+        return store.open_index(config.index_dir, expected)
+    except IndexMismatch:
+        if not config.default_index:
+            raise
+        sources = [p for p in (config.articles_dir, config.data_dir) if p.is_dir()]
+        progress("색인을 다시 만드는 중 / rebuilding the index: it was built by another version or model")
+        index_paths(sources, config.index_dir, embedder, s, rebuild=True)
+        return store.open_index(config.index_dir, expected)

@@ -1,0 +1,139 @@
+"""The chat page's handlers (ui/app.py) without a browser, over a Pipeline of fakes: what a
+question shows while it streams and once answered, Korean messages for errors, uploads and
+profile switches. The page itself, in a real browser with the real models, is
+test_e2e_browser.py."""
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from pathlib import Path
+
+import gradio as gr
+import pytest
+import yaml
+from fakes import FakeEmbedder, FakeGenerator
+
+from rag import Pipeline, load_config
+from rag.config import ModelSpec, Settings
+from rag.index import index_paths
+from ui.app import App, _add_files, _switch_profile, respond, store_upload
+
+SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
+NVIDIA = "엔비디아 주가가 17% 폭락했다. 중국 딥시크가 값싼 AI 모델을 공개했기 때문이다. 시가총액 약 860조원이 사라졌다."
+REPLY = ["엔비디아 주가가 17% 폭락했다", " [1]."]
+
+
+@pytest.fixture
+def app(tmp_path, fake_embedder: FakeEmbedder, fake_generator: FakeGenerator) -> App:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "nvidia.md").write_text("# 딥시크 쇼크\n" + NVIDIA, encoding="utf-8")
+    config = replace(load_config(index_dir=tmp_path / "index"), settings=SETTINGS, data_dir=tmp_path / "data")
+    index = index_paths([corpus], config.index_dir, fake_embedder, SETTINGS).index
+    app = App(config)  # not started: the pipeline of fakes stands in for the loaded models
+    app.pipeline = Pipeline(config, index, fake_embedder, fake_generator)
+    return app
+
+
+def as_shown(steps) -> list[tuple]:
+    """Each update as the page gets it (the handler goes on changing the chat list it yielded)."""
+    return [copy.deepcopy(step) for step in steps]
+
+
+def test_a_question_shows_at_once_streams_and_ends_with_links_sources_and_memo(app, fake_generator):
+    fake_generator.enqueue(REPLY)
+    steps = as_shown(respond(app, "엔비디아 주가는 얼마나 폭락했어?", [], [], 4))
+    first, *streaming, final = steps
+    chat, _, note, _, _, asked, box = first
+    assert [m["content"] for m in chat] == ["엔비디아 주가는 얼마나 폭락했어?", "…"] and box == ""
+    assert [s[0][-1]["content"] for s in streaming] == ["엔비디아 주가가 17% 폭락했다", "엔비디아 주가가 17% 폭락했다 [1]."]
+    chat, sources, note, memo, memo_file, asked, _ = final
+    assert '<a class="cite" href="#src-1"' in chat[-1]["content"]
+    assert "딥시크 쇼크" in sources and "<mark" in sources
+    assert memo.startswith("**질문:** 엔비디아 주가는 얼마나 폭락했어?") and "[1] 딥시크 쇼크" in memo
+    assert Path(memo_file).read_text(encoding="utf-8") == memo
+    assert asked == ["엔비디아 주가는 얼마나 폭락했어?"] and note == ""
+
+
+def test_a_follow_up_shows_its_rewrite_and_joins_the_conversation(app, fake_generator):
+    fake_generator.enqueue(REPLY)
+    *_, (chat, _, note, _, _, asked, _) = respond(app, "그럼 딥시크는?", [], ["엔비디아 주가는 얼마나 폭락했어?"], 4)
+    assert note == "다시 쓴 질문: 딥시크 주가는 얼마나 폭락했어?"
+    assert asked == ["엔비디아 주가는 얼마나 폭락했어?", "딥시크 주가는 얼마나 폭락했어?"]
+
+
+def test_html_in_a_question_is_shown_as_text(app, fake_generator):
+    fake_generator.enqueue(REPLY)
+    (chat, *_), *_ = respond(app, "<img src=x onerror=alert(1)> 엔비디아 주가는?", [], [], 4)
+    assert chat[0]["content"].startswith("&lt;img src=x onerror=alert(1)&gt;")
+
+
+@pytest.mark.parametrize("question", ["", "   ", "😀😀"])
+def test_an_empty_or_wordless_question_gets_a_korean_warning_and_reaches_no_model(app, fake_generator, question):
+    with pytest.warns(UserWarning, match="질문을 입력하세요|질문에 글자가 없습니다"):
+        assert list(respond(app, question, [], [], 4)) == []
+    assert fake_generator.requests == []
+
+
+def test_a_question_before_the_models_are_loaded_gets_a_korean_error(app):
+    app.pipeline = None
+    with pytest.raises(gr.Error, match="모델을 불러오는 중"):
+        list(respond(app, "엔비디아 주가는?", [], [], 4))
+
+
+def test_a_failed_load_says_what_to_do_in_korean(tmp_path):
+    missing = ModelSpec("gone", "embedder", "gone", "path", path=str(tmp_path / "nowhere"))
+    app = App(replace(load_config(index_dir=tmp_path / "index"), embedder=missing)).start()
+    assert not app.wait(60)
+    assert app.failed and app.status.startswith("오류: 모델을 준비하지 못했습니다")
+    with pytest.raises(gr.Error, match="모델을 준비하지 못했습니다"):
+        list(respond(app, "엔비디아 주가는?", [], [], 4))
+
+
+def test_an_upload_is_kept_under_a_safe_name_and_searchable(app, tmp_path, fake_generator):
+    upload = tmp_path / "제로폰 소식!.md"  # Gradio hands over the browser's file name
+    upload.write_text("# 제로폰 출시\n테스트전자는 제로폰 X1을 99만원에 출시한다고 밝혔다.", encoding="utf-8")
+    calls = []
+    status, cleared = _add_files(app, [str(upload)], lambda *a, **k: calls.append(k.get("desc")))
+    assert "최근 추가: 기사 1건 추가" in status and cleared is None
+    assert [p.name for p in (app.config.data_dir / "uploads").iterdir()] == ["제로폰_소식_.md"]
+    assert "기사 읽는 중" in calls
+    fake_generator.enqueue(["99만원입니다", " [1]."])
+    *_, (chat, sources, *_) = respond(app, "제로폰 X1 가격은?", [], [], 4)
+    assert "99만원" in chat[-1]["content"] and "제로폰 출시" in sources
+
+
+def test_an_unreadable_upload_is_reported_in_korean(app, tmp_path):
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text("{not json\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="JSON 형식이 아니어서 건너뜀"):
+        status, _ = _add_files(app, [str(bad)], lambda *a, **k: None)
+    assert "기사 0건 추가" in status
+
+
+def test_the_same_upload_twice_never_overwrites(tmp_path):
+    src = tmp_path / "a.txt"
+    src.write_text("첫째", encoding="utf-8")
+    first = store_upload(src, tmp_path / "uploads")
+    src.write_text("둘째", encoding="utf-8")
+    second = store_upload(src, tmp_path / "uploads")
+    assert (first.name, second.name) == ("a.txt", "a-2.txt")
+    assert first.read_text(encoding="utf-8") == "첫째" and second.read_text(encoding="utf-8") == "둘째"
+
+
+def test_switching_to_the_same_profile_changes_nothing(app):
+    pipeline = app.pipeline
+    assert _switch_profile(app, app.config.profile).startswith("준비됨 · 기사 1건")
+    assert app.pipeline is pipeline
+
+
+def test_a_profile_with_another_embedder_is_refused_in_korean(app, tmp_path):
+    raw = yaml.safe_load(Path(app.config.source).read_text(encoding="utf-8"))
+    raw["models"]["other"] = {"kind": "embedder", "file": "other", "source": {"type": "path", "path": str(tmp_path)}}
+    raw["profiles"]["small"]["embedder"] = "other"
+    path = tmp_path / "models.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    before = app.pipeline = replace(app.pipeline, config=replace(app.pipeline.config, source=path))
+    with pytest.raises(gr.Error, match="다른 임베딩 모델을 써서 색인을 다시 만들어야"):
+        _switch_profile(app, "small")
+    assert app.pipeline is before
