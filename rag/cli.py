@@ -72,8 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-auth", action="store_true", help="serve a non-local address without a login (not advised)")
     p.set_defaults(run=cmd_chat)
 
-    p = sub.add_parser("eval", parents=[common], help="measure retrieval and answer quality on a SQuAD/KorQuAD file")
-    p.add_argument("file", type=Path, help="SQuAD-format JSON (e.g. ../shared/eval/korquad/KorQuAD_v1.0_dev.json)")
+    p = sub.add_parser("eval", parents=[common], help="measure answer quality on a question set (real-question JSONL or SQuAD/KorQuAD)")
+    p.add_argument("file", type=Path, help="eval/real-questions.jsonl, or SQuAD-format JSON (e.g. ../shared/eval/korquad/KorQuAD_v1.0_dev.json)")
+    p.add_argument("--split", choices=["tune", "test", "all"], default="all", help="real questions: which half to ask")
+    p.add_argument("--corpus", choices=["bundled", "news"], help="real questions: only those over this corpus")
     p.add_argument("--sample", type=int, default=300, help="questions sampled for retrieval and answers")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--answers", type=int, nargs="?", const=100, default=0, metavar="N",
@@ -149,13 +151,19 @@ def cmd_ask(args, config: Config) -> int:
 
 
 def cmd_eval(args, config: Config) -> int:
-    from .harness.evaluate import format_report, run_eval
+    if args.file.suffix == ".jsonl":
+        from .harness.questions import format_real, run_real
 
-    report = run_eval(
-        config, args.file, args.sample, args.seed, args.answers, args.unanswerable, args.paragraphs,
-        args.eval_dir, progress=_say,
-    )
-    print(format_report(report))
+        report = run_real(config, args.file, args.split, args.corpus, progress=_say)
+        print(format_real(report))
+    else:
+        from .harness.evaluate import format_report, run_eval
+
+        report = run_eval(
+            config, args.file, args.sample, args.seed, args.answers, args.unanswerable, args.paragraphs,
+            args.eval_dir, progress=_say,
+        )
+        print(format_report(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -1,0 +1,183 @@
+"""The real-question set: questions as people type them in a chat, scored per kind.
+
+KorQuAD's questions reuse their paragraph's words, and its "unanswerable" case is a sibling
+paragraph of the same page; people ask with paraphrases, in English, with typos, "why",
+follow-ups and small talk. `eval/real-questions.jsonl` holds such questions over the bundled
+articles and a month of real news (`../shared/news/`), with the article(s) that answer each
+and a few answer keywords; never article text. See `eval/README.md` for the format.
+
+A question is right when:
+- answerable: the answer is given (not refused), holds every keyword group, cites a gold
+  article, and holds none of the `wrong` strings (another subject's fact);
+- not answerable: it is refused, with none of the `wrong` strings;
+- small talk (`chitchat`): a short Korean reply with no citation and no refusal sentence.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..config import PROJECT_ROOT, Config
+from ..errors import ConfigError
+from ..export import location
+from ..ingest import read_paths
+from ..load import load_embedder, load_generator
+from ..pipeline import Pipeline
+from ..prompt import REFUSAL
+from ..types import Answer
+from .evaluate import Corpus, build_index, is_korean
+
+NEWS = PROJECT_ROOT.parent / "shared" / "news"
+CORPORA = {"bundled": None, "news": NEWS / "chosun-2024-10.jsonl"}  # None: the config's articles/
+
+
+@dataclass(frozen=True)
+class RealQuestion:
+    id: str
+    corpus: str
+    kind: str
+    question: str
+    history: tuple[str, ...]  # earlier questions of the same chat, oldest first
+    gold: tuple[str, ...]  # file:line or url of the articles that answer it
+    keywords: tuple[tuple[str, ...], ...]  # every group must be in the answer (any one of its spellings)
+    wrong: tuple[str, ...]  # none of these may be in the answer
+    answerable: bool
+    split: str  # "tune" or "test"
+
+
+def load_questions(path: Path) -> list[RealQuestion]:
+    """The set, checked line by line (an error names the line and what is wrong)."""
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            out.append(RealQuestion(
+                id=raw["id"], corpus=raw["corpus"], kind=raw["kind"], question=raw["question"],
+                history=tuple(raw.get("history", ())), gold=tuple(raw.get("gold", ())),
+                keywords=tuple(tuple(group) for group in raw.get("keywords", ())),
+                wrong=tuple(raw.get("wrong", ())), answerable=bool(raw["answerable"]), split=raw.get("split", "test"),
+            ))
+        except (ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"{path}:{n}: not a question of the real-question format ({e!r}); see eval/README.md.") from None
+        if out[-1].corpus not in CORPORA:
+            raise ConfigError(f"{path}:{n}: corpus must be one of {sorted(CORPORA)}, not {out[-1].corpus!r}.")
+    return out
+
+
+def mentions(text: str, keyword: str) -> bool:
+    """The keyword is in the text, ignoring case, spaces and thousands commas; a number only
+    as a whole number ("30억" is not in "130억").
+
+    >>> mentions("시가총액이 5,930억 달러 줄었다", "5930억달러"), mentions("130억원", "30억")
+    (True, False)
+    """
+    def norm(s: str) -> str:
+        return re.sub(r"[\s,]", "", s.lower())
+
+    key = norm(keyword)
+    before = r"(?<!\d)(?<!\d\.)" if key[:1].isdigit() else ""  # nor the end of a decimal "1.30억"
+    after = r"(?![\d])" if key[-1:].isdigit() else ""
+    return bool(key) and re.search(before + re.escape(key) + after, norm(text)) is not None
+
+
+def cites_gold(answer: Answer, gold: tuple[str, ...]) -> bool:
+    return any(location(c.article) in gold or c.article.url in gold for c in answer.citations)
+
+
+def is_right(q: RealQuestion, answer: Answer) -> bool:
+    said_wrong = any(mentions(answer.text, w) for w in q.wrong)
+    if q.kind == "chitchat":
+        return not answer.citations and REFUSAL not in answer.text and is_korean(answer, q.question) and bool(answer.text)
+    if not q.answerable:
+        return answer.refused and not said_wrong
+    found = all(any(mentions(answer.text, k) for k in group) for group in q.keywords)
+    return not answer.refused and found and cites_gold(answer, q.gold) and not said_wrong
+
+
+def ask_in_chat(pipeline: Pipeline, q: RealQuestion) -> Answer:
+    """Ask the question after its history, in one conversation, as the chat page does."""
+    asked: list[str] = []
+    for earlier in q.history:
+        asked.append(pipeline.ask(earlier, asked).answer.question)
+    return pipeline.ask(q.question, asked).answer
+
+
+def corpus_articles(name: str, config: Config) -> Corpus:
+    path = CORPORA[name] or config.articles_dir
+    if not path.exists():
+        raise ConfigError(f"The {name} corpus is not at {path}.")
+    report = read_paths([path])
+    return Corpus(report.articles, [], name)
+
+
+def score(records: list[dict]) -> dict:
+    """Per kind and overall: right, false refusals, refusals of the unanswerable, wrong
+    attributions, Korean-only answers and seconds per answer."""
+    def rates(rs: list[dict]) -> dict:
+        answerable = [r for r in rs if r["answerable"]]
+        absent = [r for r in rs if not r["answerable"] and r["kind"] != "chitchat"]
+        return {
+            "n": len(rs),
+            "right": round(sum(r["right"] for r in rs) / len(rs), 4),
+            "false_refusal": round(sum(r["refused"] for r in answerable) / len(answerable), 4) if answerable else None,
+            "refused_absent": round(sum(r["refused"] for r in absent) / len(absent), 4) if absent else None,
+            "wrong_attribution": sum(r["said_wrong"] for r in rs),
+            "korean_only": round(sum(r["korean"] for r in rs) / len(rs), 4),
+            "seconds_mean": round(sum(r["seconds"] for r in rs) / len(rs), 2),
+        }
+
+    by_kind = defaultdict(list)
+    for r in records:
+        by_kind[r["kind"]].append(r)
+    answerable = [r for r in records if r["answerable"]]
+    return {"all": rates(records), "answerable": rates(answerable) if answerable else None,
+            "kinds": {k: rates(rs) for k, rs in sorted(by_kind.items())}}
+
+
+def run_real(config: Config, path: Path, split: str = "all", corpus: str | None = None,
+             progress: Callable[[str], None] = print) -> dict:
+    questions = [q for q in load_questions(path) if split in ("all", q.split) and corpus in (None, q.corpus)]
+    embedder = load_embedder(config, progress)
+    generator = load_generator(config, progress)
+    records = []
+    for name in sorted({q.corpus for q in questions}):
+        articles = corpus_articles(name, config)
+        folder = config.cache_dir / "eval" / f"real-{name}"
+        progress(f"평가 색인 / evaluation index: {len(articles.articles)} articles of {name} → {folder}")
+        index = build_index(articles, folder, embedder, config,
+                            lambda stage, done, total: progress(f"  embedding {done}/{total} chunks"))
+        pipeline = Pipeline(config, index, embedder, generator)
+        for q in (q for q in questions if q.corpus == name):
+            t = time.perf_counter()
+            answer = ask_in_chat(pipeline, q)
+            rec = {**asdict(q), "answer": answer.text, "refused": answer.refused, "right": is_right(q, answer),
+                   "said_wrong": any(mentions(answer.text, w) for w in q.wrong),
+                   "korean": is_korean(answer, q.question), "seconds": round(time.perf_counter() - t, 2),
+                   "rewritten": answer.question, "cited": [location(c.article) if not c.article.url else c.article.url
+                                                           for c in answer.citations]}
+            records.append(rec)
+            progress(f"  {'✓' if rec['right'] else '✗'} {q.id} {q.question} → {answer.text[:70]}")
+    return {"file": str(path), "split": split, "corpus": corpus or "all",
+            "models": {"llm": config.llm.name, "embedder": config.embedder.name},
+            "settings": asdict(config.settings), "scores": score(records), "records": records}
+
+
+def format_real(report: dict) -> str:
+    s = report["scores"]
+    lines = [f"{report['file']} · split {report['split']} · corpus {report['corpus']} · {s['all']['n']} questions",
+             "", f"{'kind':14} {'n':>4} {'right':>7} {'false ref':>10} {'ref absent':>11} {'wrong':>6} {'s/ans':>6}"]
+    rows = [*s["kinds"].items(), ("answerable", s["answerable"]), ("all", s["all"])]
+    for kind, m in rows:
+        if not m:
+            continue
+        pct = lambda v: "-" if v is None else f"{v:.0%}"  # noqa: E731
+        lines.append(f"{kind:14} {m['n']:4} {pct(m['right']):>7} {pct(m['false_refusal']):>10} "
+                     f"{pct(m['refused_absent']):>11} {m['wrong_attribution']:6} {m['seconds_mean']:6}")
+    return "\n".join(lines)
