@@ -54,7 +54,7 @@ class Identity:
     schema_version: int
 
     def differences(self, other: Identity) -> list[str]:
-        """'name = theirs, not ours' for each field that differs."""
+        """"name = what `other` was built with (needed: ours)" for each field that differs."""
         return [
             f"{f.name} = {getattr(other, f.name)!r} (needed: {getattr(self, f.name)!r})"
             for f in fields(self)
@@ -227,8 +227,14 @@ def _remove_stale(index_dir: Path) -> None:
 
 def _read_manifest(folder: Path) -> Manifest:
     try:
-        return Manifest.from_json((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError):
+        text = (folder / MANIFEST).read_text(encoding="utf-8")
+        if (old := json.loads(text).get("schema_version")) is not None:  # before schema 4, flat at the top
+            raise IndexMismatch(
+                f"The index in {folder.parent} was built by an older version (schema_version = {old}; "
+                f"needed: {SCHEMA_VERSION}). Rebuild it with `rag index --rebuild PATH`."
+            )
+        return Manifest.from_json(text)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise StoreError(
             f"The index manifest in {folder} is missing or unreadable: rebuild with `rag index --rebuild PATH`.",
             "색인이 손상되었습니다",

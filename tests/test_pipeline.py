@@ -5,6 +5,7 @@ FakeGenerator only.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -200,6 +201,22 @@ def test_default_index_built_with_other_bm25_settings_is_rebuilt(tmp_path, fake_
     index_paths([config.articles_dir], config.index_dir, fake_embedder, replace(SETTINGS, bm25_k1=1.5))
     index = open_index(config, fake_embedder)
     assert index.manifest.identity.bm25_k1 == SETTINGS.bm25_k1 and len(index.articles) == 1
+
+
+def test_default_index_of_the_previous_manifest_layout_is_rebuilt(tmp_path, fake_embedder):
+    """An index from before schema 4 (identity keys at the top of the manifest) is a
+    mismatch, not damage: the bundled index rebuilds itself after an update."""
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "nvidia.md").write_text("# 딥시크 쇼크\n" + NVIDIA, encoding="utf-8")
+    config = replace(load_config(index_dir=tmp_path / "index"), articles_dir=tmp_path / "articles",
+                     data_dir=tmp_path / "data", settings=SETTINGS, default_index=True)
+    index_paths([config.articles_dir], config.index_dir, fake_embedder, SETTINGS)
+    live = config.index_dir / (config.index_dir / "CURRENT").read_text().strip() / "manifest.json"
+    live.write_text(json.dumps({"schema_version": 3, "embedding": {}, "chunking": {}, "articles": {}}), encoding="utf-8")
+    with pytest.raises(IndexMismatch, match="older version"):
+        open_index(replace(config, default_index=False), fake_embedder)
+    index = open_index(config, fake_embedder)
+    assert index.manifest.identity.schema_version == store.SCHEMA_VERSION and len(index.articles) == 1
 
 
 def test_own_index_from_another_version_is_not_rebuilt(tmp_path, fake_embedder, monkeypatch):
