@@ -87,6 +87,12 @@ def ask(page, question: str, shot: str) -> dict:
     }
 
 
+def clear(page) -> None:
+    """Start a new conversation, and wait until the page shows it empty."""
+    page.click("#clear")
+    page.wait_for_function("() => document.querySelectorAll('#chat .bot, #chat a.cite').length === 0", timeout=10_000)
+
+
 def memo_refs(memo: str) -> tuple[set[int], set[int]]:
     body, _, refs = memo.partition("**참고 기사**")
     return {int(n) for n in re.findall(r"\[(\d+)\]", body)}, {int(n) for n in re.findall(r"(?m)^\[(\d+)\]", refs)}
@@ -119,7 +125,7 @@ def test_nvidia_question_streams_cites_and_exports(page):
 
 
 def test_follow_up_is_rewritten_with_the_conversation(page):
-    page.click("#clear")  # its own conversation: this test does not lean on an earlier one
+    clear(page)  # its own conversation: this test does not lean on an earlier one
     first = ask(page, "샤오미가 공개한 AI 모델 이름은?", "02-first")
     assert "미모" in first["answer"]
     shown = ask(page, "그럼 딥시크는?", "02-follow-up")
@@ -136,7 +142,7 @@ def test_uploaded_jsonl_is_searchable_and_hostile_text_stays_text(page, server):
         + "\n{broken json\n",
         encoding="utf-8",
     )
-    page.click("#clear")
+    clear(page)
     page.set_input_files("#upload input[type=file]", str(upload))
     page.wait_for_selector("#status:has-text('최근 추가: 기사 1건 추가')", timeout=120_000)
     shown = ask(page, "제로폰 X1의 출고가는 얼마야?", "03-uploaded")
