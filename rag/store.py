@@ -84,8 +84,7 @@ class Manifest:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
 
     @classmethod
-    def from_json(cls, text: str) -> Manifest:
-        raw = json.loads(text)
+    def from_dict(cls, raw: dict) -> Manifest:
         return cls(
             identity=Identity(**raw["identity"]),
             next_chunk_id=raw["next_chunk_id"],
@@ -227,13 +226,13 @@ def _remove_stale(index_dir: Path) -> None:
 
 def _read_manifest(folder: Path) -> Manifest:
     try:
-        text = (folder / MANIFEST).read_text(encoding="utf-8")
-        if (old := json.loads(text).get("schema_version")) is not None:  # before schema 4, flat at the top
+        raw = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if (old := raw.get("schema_version")) is not None:  # before schema 4, flat at the top
             raise IndexMismatch(
                 f"The index in {folder.parent} was built by an older version (schema_version = {old}; "
                 f"needed: {SCHEMA_VERSION}). Rebuild it with `rag index --rebuild PATH`."
             )
-        return Manifest.from_json(text)
+        return Manifest.from_dict(raw)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise StoreError(
             f"The index manifest in {folder} is missing or unreadable: rebuild with `rag index --rebuild PATH`.",

@@ -29,7 +29,7 @@ from ..ingest import read_paths
 from ..load import load_embedder, load_generator
 from ..pipeline import Pipeline
 from ..prompt import REFUSAL
-from ..types import Answer
+from ..types import Answer, Article
 from .evaluate import Corpus, build_index, is_korean
 
 NEWS = PROJECT_ROOT.parent / "shared" / "news"
@@ -87,18 +87,23 @@ def mentions(text: str, keyword: str) -> bool:
     return bool(key) and re.search(before + re.escape(key) + after, norm(text)) is not None
 
 
-def cites_gold(answer: Answer, gold: tuple[str, ...]) -> bool:
-    return any(location(c.article) in gold or c.article.url in gold for c in answer.citations)
+def where(article: Article) -> str:
+    """How the set names an article: its url, else file:line."""
+    return article.url or location(article)
+
+
+def said_wrong(q: RealQuestion, answer: Answer) -> bool:
+    return any(mentions(answer.text, w) for w in q.wrong)
 
 
 def is_right(q: RealQuestion, answer: Answer) -> bool:
-    said_wrong = any(mentions(answer.text, w) for w in q.wrong)
     if q.kind == "chitchat":
         return not answer.citations and REFUSAL not in answer.text and is_korean(answer, q.question) and bool(answer.text)
     if not q.answerable:
-        return answer.refused and not said_wrong
+        return answer.refused and not said_wrong(q, answer)
     found = all(any(mentions(answer.text, k) for k in group) for group in q.keywords)
-    return not answer.refused and found and cites_gold(answer, q.gold) and not said_wrong
+    cites_gold = any(where(c.article) in q.gold for c in answer.citations)
+    return not answer.refused and found and cites_gold and not said_wrong(q, answer)
 
 
 def ask_in_chat(pipeline: Pipeline, q: RealQuestion) -> Answer:
@@ -158,10 +163,9 @@ def run_real(config: Config, path: Path, split: str = "all", corpus: str | None 
             t = time.perf_counter()
             answer = ask_in_chat(pipeline, q)
             rec = {**asdict(q), "answer": answer.text, "refused": answer.refused, "right": is_right(q, answer),
-                   "said_wrong": any(mentions(answer.text, w) for w in q.wrong),
-                   "korean": is_korean(answer, q.question), "seconds": round(time.perf_counter() - t, 2),
-                   "rewritten": answer.question, "cited": [location(c.article) if not c.article.url else c.article.url
-                                                           for c in answer.citations]}
+                   "said_wrong": said_wrong(q, answer), "korean": is_korean(answer, q.question),
+                   "seconds": round(time.perf_counter() - t, 2), "rewritten": answer.question,
+                   "cited": [where(c.article) for c in answer.citations]}
             records.append(rec)
             progress(f"  {'✓' if rec['right'] else '✗'} {q.id} {q.question} → {answer.text[:70]}")
     return {"file": str(path), "split": split, "corpus": corpus or "all",
