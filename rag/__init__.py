@@ -5,10 +5,10 @@ from .export import location, to_markdown
 from .load import load_pipeline, with_profile
 from .pipeline import Pipeline, Reply
 from .question import check_question
-from .types import Answer, Article, Chunk, Citation, Hit
+from .types import Answer, Article, Chunk, Citation, Hit, Turn
 
 __version__ = "0.1.0"
 __all__ = [
     "Answer", "Article", "Chunk", "Citation", "Config", "Hit", "Pipeline", "RagError", "Reply",
-    "check_question", "load_config", "load_pipeline", "location", "to_markdown", "with_profile",
+    "Turn", "check_question", "load_config", "load_pipeline", "location", "to_markdown", "with_profile",
 ]

@@ -76,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, help="eval/real-questions.jsonl, or SQuAD-format JSON (e.g. ../shared/eval/korquad/KorQuAD_v1.0_dev.json)")
     p.add_argument("--split", choices=["tune", "test", "all"], default="all", help="real questions: which half to ask")
     p.add_argument("--corpus", choices=["bundled", "news"], help="real questions: only those over this corpus")
+    p.add_argument("--articles", type=int, metavar="N",
+                   help="real questions: index only N news articles (the gold ones and a fixed sample of the rest)")
     p.add_argument("--sample", type=int, default=300, help="questions sampled for retrieval and answers")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--answers", type=int, nargs="?", const=100, default=0, metavar="N",
@@ -154,7 +156,7 @@ def cmd_eval(args, config: Config) -> int:
     if args.file.suffix == ".jsonl":
         from .harness.questions import format_real, run_real
 
-        report = run_real(config, args.file, args.split, args.corpus, progress=_say)
+        report = run_real(config, args.file, args.split, args.corpus, args.articles, progress=_say)
         print(format_real(report))
     else:
         from .harness.evaluate import format_report, run_eval

@@ -5,18 +5,29 @@
 follow-up must carry what it leaves out:
 1. A bare noun phrase ("그럼 브로드컴은?") swaps the previous question's leading entity:
    "엔비디아 주가는 왜 떨어졌어?" -> "브로드컴 주가는 왜 떨어졌어?". Exact and instant.
-2. A question leaning on the conversation ("거기 창업자는?", "그 모델 성능은?") is
-   rewritten by the LLM from a few examples, and checked; a bad rewrite falls back to the
-   previous question's key words joined to the new question.
-3. Anything else is already standalone and is left alone.
+   A time word swaps the previous question's time word ("그럼 작년엔?").
+2. A pointer to what the previous answer named ("그 사람", "거기") is replaced by that name:
+   the rewrite must see earlier answers, not only earlier questions.
+3. Any other question leaning on the conversation ("그 전 소장은?") is rewritten by the LLM
+   from the previous question and answer, and checked (no name the conversation lacks); a
+   bad rewrite falls back to the previous question's key words joined to the new question.
+4. Anything else is already standalone and is left alone.
+A question in English is then put into Korean (`in_korean`): the articles are Korean.
+
+`small_talk` answers greetings and questions about the assistant itself without a search.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .errors import RagError
 from .generate import Generator
 from .korean import NOUN_TAGS, PROPER_TAGS, SUBJECT_TAGS, SUBJECT_TAIL_TAGS, kiwi
+from .prompt import REFUSAL
+from .types import Turn
+
+MARKERS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 
 MAX_QUESTION = 1000
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # terminal colour codes pasted with the text
@@ -42,46 +53,133 @@ def check_question(question: str) -> str:
     return question
 
 
+# Greetings, thanks and questions about the assistant itself: nothing to search for, and
+# the refusal sentence would be a rude reply to "안녕". Matched on the whole (short) message.
+_HELLO = r"안녕|하이|헬로|반가워|반갑|처음 써|hi|hello|hey|good (morning|evening)"
+_THANKS = r"고마워|고맙|감사(합니다|해|요)|thank|thx|땡큐|수고(했|하셨)"
+_BYE = r"잘\s?(자|가|있어)|bye|good ?night|굿\s?나잇|다음에 (봐|또)"
+_IDLE = r"심심|얘기(나|하자|해)|놀자|말동무"
+_SELF = (r"(너|넌|니|네|당신)\s*(는|은|가|이)?\s*(누구|뭐|뭘|이름|정체|할 수|무엇|챗\s?gpt|gpt|ai|인공지능|사람|로봇)|"
+         r"(who|what) are you|what can you do|your name|자기\s?소개|사용법|어떻게 (써|사용|쓰는)")
+SMALL_TALK = {
+    "hello": "안녕하세요! 저는 가지고 계신 뉴스 기사에서 답을 찾아 근거 기사 번호와 함께 알려 드리는 도우미입니다. "
+             "예를 들어 \"엔비디아 주가는 왜 떨어졌어?\"처럼 기사 내용을 물어보세요.",
+    "thanks": "천만에요! 기사에 대해 더 궁금한 것이 있으면 언제든 물어보세요.",
+    "bye": "안녕히 가세요! 다음에 또 기사 내용을 물어보세요.",
+    "self": "저는 이 컴퓨터에 있는 뉴스 기사만 근거로 답하는 로컬 질의응답 도우미입니다. 인터넷 검색은 하지 않고, "
+            "답의 문장마다 근거가 된 기사 번호를 붙입니다. 기사를 올리면 그 기사에 대해서도 물어볼 수 있어요.",
+    "idle": "저는 잡담보다는 뉴스 기사에 대한 질문에 답하는 도우미예요. \"딥시크가 뭐야?\"처럼 기사 내용을 물어봐 주세요.",
+}
+
+
+def small_talk(question: str) -> str | None:
+    """The reply to a greeting, thanks or a question about the assistant; None for a question
+    about the articles.
+
+    >>> small_talk("안녕하세요~ 처음 써봐요") == SMALL_TALK["hello"], small_talk("who are you?") == SMALL_TALK["self"]
+    (True, True)
+    >>> small_talk("안녕 엔비디아 주가는 왜 떨어졌어?"), small_talk("너는 엔비디아 주가 알아?"), small_talk("오픈AI 이름의 뜻은?")
+    (None, None, None)
+    """
+    text = question.lower().strip()
+    # a long message, or one naming something ("너 딥시크 알아?"), is a question about the articles
+    if len(text.split()) > 5 or len(text) > 30 or _names_a_topic(question):
+        return None
+    for kind, pattern in (("self", _SELF), ("thanks", _THANKS), ("bye", _BYE), ("idle", _IDLE), ("hello", _HELLO)):
+        if re.search(pattern, text):
+            return SMALL_TALK[kind]
+    return None
+
+
+def _names_a_topic(question: str) -> bool:
+    """A Korean proper noun, or a capitalised English word after the first ("Nvidia")."""
+    toks = kiwi().tokenize(question)
+    return any(t.form.lower() not in _ABOUT_ITSELF and (t.tag == "NNP" or (t.tag == "SL" and t.start > 0 and t.form[0].isupper()))
+               for t in toks)
+
+
+_ABOUT_ITSELF = {"챗", "챗gpt", "gpt", "chatgpt", "ai", "i"}
+
+
 _LEAD = re.compile(r"^\s*(그럼|그러면|그렇다면|그리고|또|그럼요|and|what about)\s*", re.IGNORECASE)
 _REFERS = re.compile(r"(^|\s)(그|이|저|거기|여기|그곳|그것|이것|그거|이거|걔|그들|해당)(\s|$|[은는이가을를의에도])")
+# a pointer to what the previous answer named: "그 사람", "그 회사", "거기", "걔"…
+_POINTER = re.compile(r"그\s?(?:사람|분|회사|기업|나라|모델|제품|선수|작가|단체|기관)들?|거기|그곳|그거|그것|걔|쟤")
+# time words a bare follow-up ("그럼 작년엔?") puts in place of the previous question's
+_TIME = re.compile(r"올해|작년|지난해|내년|이번 ?달|지난달|다음 ?달|이번 ?주|지난주|오늘|어제|내일|이번에?")
 
-REWRITE_PROMPT = """이전 질문을 참고해 마지막 질문을 혼자서도 뜻이 통하는 완전한 질문으로 고쳐 쓰세요. 고쳐 쓴 질문 한 문장만 출력하세요.
+REWRITE_PROMPT = """이전 질문과 답을 참고해 마지막 질문을 혼자서도 뜻이 통하는 완전한 질문으로 고쳐 쓰세요. 고쳐 쓴 질문 한 문장만 출력하세요.
 
 예시:
 이전 질문: 테슬라 매출은 얼마야?
+이전 답: 테슬라의 매출은 251억 달러입니다 [1].
 마지막 질문: 그럼 영업이익은?
 고쳐 쓴 질문: 테슬라 영업이익은 얼마야?
 
 이전 질문: 오픈AI의 CEO는 누구야?
+이전 답: 샘 올트먼입니다 [1].
 마지막 질문: 그 사람은 언제 해임됐어?
-고쳐 쓴 질문: 오픈AI의 CEO는 언제 해임됐어?
+고쳐 쓴 질문: 샘 올트먼은 언제 해임됐어?
 
 이전 질문: 한국은행 기준금리는?
+이전 답: 연 3.5%입니다 [1].
 마지막 질문: 미국 실업률은 얼마야?
 고쳐 쓴 질문: 미국 실업률은 얼마야?"""
 
 
-def standalone(question: str, previous: list[str], generator: Generator | None = None) -> str:
-    """The question made standalone using the previous (standalone) questions, newest last."""
-    if not previous:
+def standalone(question: str, history: Sequence[Turn], generator: Generator | None = None) -> str:
+    """The question made standalone using the conversation so far (standalone questions and
+    their answers, newest last)."""
+    if not history:
         return question
-    last = previous[-1]
-    if swapped := swap_entity(question, last):
+    last = history[-1]
+    if swapped := swap_entity(question, last.question):
         return swapped
     if not needs_context(question):
         return question
+    if pointed := point(question, last):
+        return pointed
     if generator is not None:
         rewritten = _llm_rewrite(generator, question, last)
         if rewritten:
             return rewritten
-    return f"{' '.join(_nouns(last))} {question}"
+    return f"{' '.join(_nouns(last.question))} {question}"
+
+
+TRANSLATE_PROMPT = """영어 질문을 한국 뉴스 기사에서 쓰는 표기로 된 한국어 질문 한 문장으로 번역하세요. 번역한 질문만 출력하세요.
+
+예시:
+영어 질문: Why did Tesla shares rise?
+한국어 질문: 테슬라 주가는 왜 올랐어?
+
+영어 질문: Who is the new CEO of OpenAI?
+한국어 질문: 오픈AI의 새 CEO는 누구야?"""
+
+
+def in_korean(question: str, generator: Generator | None) -> str:
+    """An English question translated into Korean; any other question as it is.
+
+    The articles are Korean: BM25 cannot match an English word to them, and a small model
+    shown Korean sources and an English question answers from the wrong sentence (bundled
+    set: 1 of 4 English questions right). Questions mixing in Korean are left alone.
+    """
+    if generator is None or re.search(r"[가-힣]", question) or not re.search(r"[A-Za-z]{2}", question):
+        return question
+    messages = [{"role": "system", "content": TRANSLATE_PROMPT},
+                {"role": "user", "content": f"영어 질문: {question}\n한국어 질문:"}]
+    lines = "".join(generator.stream(messages, 48)).strip().splitlines()
+    out = lines[0].strip() if lines else ""
+    return out if re.search(r"[가-힣]", out) and len(out) <= 2 * len(question) else question
 
 
 def swap_entity(question: str, previous: str) -> str | None:
-    """Put a bare follow-up noun phrase in place of the previous question's leading entity.
+    """Put a bare follow-up noun phrase in place of the previous question's leading entity
+    (or its time word, when the follow-up is one).
 
     >>> swap_entity("그럼 브로드컴은?", "엔비디아 주가는 왜 떨어졌어?")
     '브로드컴 주가는 왜 떨어졌어?'
+    >>> swap_entity("그럼 작년엔?", "안동 탈춤축제 올해 몇 명 왔어?")
+    '안동 탈춤축제 작년 몇 명 왔어?'
     >>> swap_entity("브로드컴 주가는 왜 올랐어?", "엔비디아 주가는 왜 떨어졌어?") is None
     True
     """
@@ -89,20 +187,69 @@ def swap_entity(question: str, previous: str) -> str | None:
     toks = kiwi().tokenize(body)
     if not toks or len(toks) > 5:
         return None
-    *head, last_tok = toks
-    if last_tok.tag.startswith("J"):  # a trailing particle: 은/는/이/가/도
-        toks = head
+    while toks and toks[-1].tag.startswith("J"):  # trailing particles: 은/는/이/가/도, 에+는
+        toks = toks[:-1]
     if not toks or any(t.tag not in NOUN_TAGS for t in toks):
         return None
     entity = body[toks[0].start : toks[-1].end]
-    prev = kiwi().tokenize(previous)
-    first = next((i for i, t in enumerate(prev) if t.tag in SUBJECT_TAGS), None)
+    if _TIME.fullmatch(entity) and (when := _TIME.search(previous)):
+        return previous[: when.start()] + entity + previous[when.end() :]
+    span = _leading_entity(previous)
+    return None if span is None else previous[: span[0]] + entity + previous[span[1] :]
+
+
+def _leading_entity(text: str) -> tuple[int, int] | None:
+    """Where the first subject-like noun phrase of the text is ("그록 3", "엔비디아")."""
+    toks = kiwi().tokenize(text)
+    first = next((i for i, t in enumerate(toks) if t.tag in SUBJECT_TAGS), None)
     if first is None:
         return None
     end = first
-    while end + 1 < len(prev) and prev[end + 1].tag in SUBJECT_TAIL_TAGS and prev[end + 1].start == prev[end].end:
+    while end + 1 < len(toks) and toks[end + 1].tag in SUBJECT_TAIL_TAGS and toks[end + 1].start == toks[end].end:
         end += 1
-    return previous[: prev[first].start] + entity + previous[prev[end].end :]
+    return toks[first].start, toks[end].end
+
+
+def point(question: str, last: Turn) -> str | None:
+    """Put what the previous answer named in place of a pointer to it ("그 사람", "거기").
+
+    The answer's first name that its question did not hold is what a follow-up points at:
+    "화훙반도체 새 사장 누구야?" -> "펭바이입니다" makes "그 사람 원래 무슨 자리에 있었어?"
+    ask about 펭바이. The previous question's words are kept after it, for retrieval.
+
+    >>> point("그 사람 원래 무슨 자리에 있었어?", Turn("화훙반도체 새 사장 누구야?", "화훙반도체 새 사장은 펭바이입니다 [1]."))
+    '펭바이 원래 무슨 자리에 있었어? (화훙반도체 사장)'
+    """
+    pointer = _POINTER.search(question)
+    if not pointer:
+        return None
+    asked = _squash(last.question + question)
+    named = [n for n in names(MARKERS.sub(" ", last.answer)) if _squash(n) not in asked]
+    if not named or REFUSAL in last.answer:
+        return None
+    context = " ".join(w for w in _nouns(last.question, every=True) if _squash(w) not in _squash(named[0]))
+    pointed = question[: pointer.start()] + named[0] + question[pointer.end() :]
+    return f"{pointed} ({context})" if context else pointed
+
+
+def names(text: str) -> list[str]:
+    """The names of a text, adjacent name tokens joined ("그록 3", "펭바이"), in order.
+
+    >>> names("머스크는 그록 3를 공개했다")
+    ['머스크', '그록 3']
+    """
+    toks = kiwi().tokenize(text)
+    out, start, end = [], None, None
+    for t in [*toks, None]:
+        if t is not None and t.tag in PROPER_TAGS | {"SN"} and (start is not None or t.tag in PROPER_TAGS):
+            if start is not None and t.start - end > 1:
+                out.append(text[start:end])
+                start = None
+            start, end = (t.start if start is None else start), t.end
+        elif start is not None:
+            out.append(text[start:end])
+            start = None
+    return out
 
 
 def needs_context(question: str) -> bool:
@@ -111,21 +258,32 @@ def needs_context(question: str) -> bool:
     return bool(_REFERS.search(question) or _LEAD.match(question) or len(content) < 2)
 
 
-def _llm_rewrite(generator: Generator, question: str, previous: str) -> str | None:
+def _llm_rewrite(generator: Generator, question: str, last: Turn) -> str | None:
     messages = [
         {"role": "system", "content": REWRITE_PROMPT},
-        {"role": "user", "content": f"이전 질문: {previous}\n마지막 질문: {question}\n고쳐 쓴 질문:"},
+        {"role": "user", "content": f"이전 질문: {last.question}\n이전 답: {last.answer}\n마지막 질문: {question}\n고쳐 쓴 질문:"},
     ]
     text = "".join(generator.stream(messages, 48)).strip().splitlines()
     out = text[0].strip() if text else ""
-    # reject echoes, leaked template lines, and run-ons that glue both questions together
-    if not out or "질문" in out or out.count("?") > 1 or len(out) > 2 * (len(previous) + len(question)):
+    # reject echoes, leaked template lines, run-ons that glue both questions together, and
+    # garbled or new names ("화iconductor반도체" for "화훙반도체")
+    known = _squash(last.question + last.answer + question)
+    if not out or "질문" in out or out.count("?") > 1 or len(out) > 2 * (len(last.question) + len(question)):
+        return None
+    if any(_squash(n) not in known for n in names(out)):
         return None
     return out
 
 
-def _nouns(text: str) -> list[str]:
-    """The proper nouns of a question, or its first common noun if it has none."""
+def _squash(text: str) -> str:
+    return re.sub(r"\s", "", text.lower())
+
+
+def _nouns(text: str, every: bool = False) -> list[str]:
+    """The proper nouns of a question, or its first common noun if it has none (`every`: all
+    its nouns)."""
     toks = kiwi().tokenize(text)
-    names = [t.form for t in toks if t.tag in PROPER_TAGS]
-    return names or [t.form for t in toks if t.tag == "NNG"][:1]
+    if every:
+        return [t.form for t in toks if t.tag in NOUN_TAGS]
+    proper = [t.form for t in toks if t.tag in PROPER_TAGS]
+    return proper or [t.form for t in toks if t.tag == "NNG"][:1]

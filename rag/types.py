@@ -88,6 +88,14 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation: the standalone question and the answer's text."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str

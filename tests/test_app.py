@@ -44,22 +44,23 @@ def test_a_question_shows_at_once_streams_and_ends_with_links_sources_and_memo(a
     fake_generator.enqueue(REPLY)
     steps = as_shown(respond(app, "엔비디아 주가는 얼마나 폭락했어?", [], [], 4))
     first, *streaming, final = steps
-    chat, _, note, _, _, asked, box = first
+    chat, _, note, _, _, turns, box = first
     assert [m["content"] for m in chat] == ["엔비디아 주가는 얼마나 폭락했어?", "…"] and box == ""
     assert [s[0][-1]["content"] for s in streaming] == ["엔비디아 주가가 17% 폭락했다", "엔비디아 주가가 17% 폭락했다 [1]."]
-    chat, sources, note, memo, memo_file, asked, _ = final
+    chat, sources, note, memo, memo_file, turns, _ = final
     assert '<a class="cite" href="#src-1"' in chat[-1]["content"]
     assert "딥시크 쇼크" in sources and "<mark" in sources
     assert memo.startswith("**질문:** 엔비디아 주가는 얼마나 폭락했어?") and "[1] 딥시크 쇼크" in memo
     assert Path(memo_file).read_text(encoding="utf-8") == memo
-    assert asked == ["엔비디아 주가는 얼마나 폭락했어?"] and note == ""
+    assert turns == [["엔비디아 주가는 얼마나 폭락했어?", "엔비디아 주가가 17% 폭락했다 [1]."]] and note == ""
 
 
 def test_a_follow_up_shows_its_rewrite_and_joins_the_conversation(app, fake_generator):
     fake_generator.enqueue(REPLY)
-    *_, (chat, _, note, _, _, asked, _) = respond(app, "그럼 딥시크는?", [], ["엔비디아 주가는 얼마나 폭락했어?"], 4)
+    earlier = [["엔비디아 주가는 얼마나 폭락했어?", "17% 폭락했다 [1]."]]
+    *_, (chat, _, note, _, _, turns, _) = respond(app, "그럼 딥시크는?", [], earlier, 4)
     assert note == "다시 쓴 질문: 딥시크 주가는 얼마나 폭락했어?"
-    assert asked == ["엔비디아 주가는 얼마나 폭락했어?", "딥시크 주가는 얼마나 폭락했어?"]
+    assert [question for question, _ in turns] == ["엔비디아 주가는 얼마나 폭락했어?", "딥시크 주가는 얼마나 폭락했어?"]
 
 
 def test_html_in_a_question_is_shown_as_text(app, fake_generator):

@@ -1,6 +1,7 @@
 """The answer flow (rag/pipeline.py), question checks (rag/question.py) and the index
 policy (rag/load.py): what is refused before any retrieval or generation, what is cleaned
-out of a question that is answered, the gate, retries and openings. FakeEmbedder and
+out of a question that is answered, the gate, retries, openings, small talk, loops and the
+answer checks (what was asked, whose fact). FakeEmbedder and
 FakeGenerator only.
 """
 from __future__ import annotations
@@ -18,8 +19,8 @@ from rag.index import index_paths
 from rag.load import open_index
 from rag.pipeline import ANSWER_OPENING, Pipeline
 from rag.prompt import EXAMPLES, REFUSAL
-from rag.question import MAX_QUESTION, check_question
-from rag.types import Answer
+from rag.question import MAX_QUESTION, SMALL_TALK, check_question
+from rag.types import Answer, Turn
 
 SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
 NVIDIA = "엔비디아 주가가 17% 폭락했다. 중국 딥시크가 값싼 AI 모델을 공개했기 때문이다. 시가총액 약 860조원이 사라졌다."
@@ -258,3 +259,45 @@ def test_warming_evaluates_both_openings_the_questions_will_share(pipeline, fake
     assert with_examples[:-1] == factoid[:-1] and without[:-1] == why[:-1]
     assert len(with_examples) > len(without) == 2
     assert [n for _, n in fake_generator.requests[:2]] == [0, 0]  # nothing is generated
+
+
+def test_small_talk_gets_a_short_korean_reply_without_search_model_or_citation(pipeline, fake_embedder, fake_generator):
+    pieces, answer = streamed(pipeline, "안녕하세요~")
+    assert "".join(pieces) == answer.text == SMALL_TALK["hello"]
+    assert not answer.refused and answer.citations == () and answer.hits == ()
+    assert fake_generator.requests == [] and fake_embedder.calls == []
+
+
+def test_a_reply_that_loops_is_cut_where_the_repeat_begins(pipeline, fake_generator):
+    loop = "엔비디아 주가가 17% 폭락했다 [1]. 시가총액 약 860조원이 사라졌다는 내용의 "
+    fake_generator.enqueue([loop] * 30)
+    pieces, answer = streamed(pipeline, "엔비디아 주가는 얼마나 폭락했어?")
+    assert len(pieces) <= 3  # generation stopped once the repeat showed, not at the token limit
+    assert answer.text.count("17%") == 1 and not answer.refused
+
+
+def test_an_answer_without_what_was_asked_is_refused(pipeline, fake_generator):
+    fake_generator.enqueue("샤오미가 첫 전기차를 공개했다 [1].")  # cited and supported, but no number
+    answer = pipeline.ask("샤오미 전기차 주문은 몇 대야?").answer
+    assert answer.refused and answer.text == REFUSAL
+
+
+def test_one_subject_s_fact_is_not_given_to_another(pipeline, fake_generator, tmp_path):
+    (tmp_path / "market.md").write_text(
+        "# 뉴욕증시\n엔비디아는 전 날 하락으로 시가총액이 5,930억달러 감소했다. 역시 폭락했던 브로드컴은 1% 올랐다.", encoding="utf-8")
+    pipeline.add_files([tmp_path / "market.md"])
+    fake_generator.enqueue("브로드컴은 시가총액이 5,930억달러 감소했다 [1].")  # every word is in the cited sentence
+    fake_generator.enqueue("브로드컴 시가총액이 5,930억달러 감소했다 [1].")
+    answer = pipeline.ask("브로드컴 시가총액은 얼마나 줄었어?").answer
+    assert answer.refused
+    fake_generator.enqueue("브로드컴은 1% 올랐다 [1].")
+    answer = pipeline.ask("브로드컴 주가는 얼마나 올랐어?").answer
+    assert not answer.refused and answer.citations[0].quote == "역시 폭락했던 브로드컴은 1% 올랐다."
+
+
+def test_a_follow_up_pointing_at_the_previous_answer_asks_about_what_it_named(pipeline, fake_generator):
+    fake_generator.enqueue("주문이 9만 대를 넘었다 [1].")
+    earlier = Turn("중국 전기차 회사 어디야?", "샤오미입니다 [1].")
+    answer = pipeline.ask("거기 전기차 주문은 몇 대야?", [earlier]).answer
+    assert answer.question.startswith("샤오미 전기차 주문은 몇 대야?") and answer.asked == "거기 전기차 주문은 몇 대야?"
+    assert not answer.refused and "9만" in answer.text

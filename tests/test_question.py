@@ -1,13 +1,14 @@
-"""Follow-ups made standalone (rag/question.py), with FakeGenerator: which follow-ups are
-rewritten, how, and what happens when the model's rewrite is unusable."""
+"""Follow-ups made standalone and small talk recognised (rag/question.py), with FakeGenerator:
+which follow-ups are rewritten, how, and what happens when the model's rewrite is unusable."""
 from __future__ import annotations
 
 import pytest
 
-from rag.question import needs_context, standalone, swap_entity
+from rag.question import SMALL_TALK, in_korean, needs_context, small_talk, standalone, swap_entity
+from rag.types import Turn
 
-NVIDIA = "엔비디아 주가는 왜 떨어졌어?"
-CEO = "엔비디아의 CEO는 누구야?"
+NVIDIA = Turn("엔비디아 주가는 왜 떨어졌어?", "중국 딥시크의 저가 AI 모델 공개 충격 때문입니다 [1].")
+CEO = Turn("엔비디아의 CEO는 누구야?", "")  # an earlier answer that names nobody (refused, say)
 
 
 def test_a_first_question_is_left_alone(fake_generator):
@@ -21,7 +22,8 @@ def test_a_first_question_is_left_alone(fake_generator):
         ("그럼 브로드컴은?", NVIDIA, "브로드컴 주가는 왜 떨어졌어?"),
         ("브로드컴은?", NVIDIA, "브로드컴 주가는 왜 떨어졌어?"),
         ("What about AMD?", NVIDIA, "AMD 주가는 왜 떨어졌어?"),
-        ("그럼 그록 3는?", "샤오미가 공개한 AI 모델 이름은?", "그록 3가 공개한 AI 모델 이름은?"),
+        ("그럼 그록 3는?", Turn("샤오미가 공개한 AI 모델 이름은?"), "그록 3가 공개한 AI 모델 이름은?"),
+        ("그럼 작년엔?", Turn("안동 탈춤축제 올해 몇 명 왔어?"), "안동 탈춤축제 작년 몇 명 왔어?"),  # a time word swaps a time word
     ],
 )
 def test_a_bare_noun_phrase_takes_the_place_of_the_previous_subject(fake_generator, follow_up, previous, rewritten):
@@ -37,9 +39,9 @@ def test_a_standalone_question_after_another_is_left_alone(fake_generator):
 
 def test_a_question_leaning_on_the_conversation_is_rewritten_by_the_model(fake_generator):
     fake_generator.enqueue("엔비디아의 CEO는 언제 해임됐어?\n")
-    assert standalone("그 사람은 언제 해임됐어?", ["테슬라 매출은?", CEO], fake_generator) == "엔비디아의 CEO는 언제 해임됐어?"
+    assert standalone("그 사람은 언제 해임됐어?", [Turn("테슬라 매출은?"), CEO], fake_generator) == "엔비디아의 CEO는 언제 해임됐어?"
     [(messages, max_tokens)] = fake_generator.requests
-    assert messages[-1]["content"] == f"이전 질문: {CEO}\n마지막 질문: 그 사람은 언제 해임됐어?\n고쳐 쓴 질문:"
+    assert messages[-1]["content"] == f"이전 질문: {CEO.question}\n이전 답: \n마지막 질문: 그 사람은 언제 해임됐어?\n고쳐 쓴 질문:"
     assert max_tokens <= 64  # a rewrite is one short line
 
 
@@ -50,8 +52,9 @@ def test_a_question_leaning_on_the_conversation_is_rewritten_by_the_model(fake_g
         "고쳐 쓴 질문: 그 사람은 언제 해임됐어?",  # a template line leaked
         "엔비디아의 CEO는 누구야? 그 사람은 언제 해임됐어?",  # both questions glued
         "엔비디아 " * 40,  # a run-on
+        "엔비디아 iconductor CEO는 언제 해임됐어?",  # a name the conversation does not hold
     ],
-    ids=["empty", "template", "glued", "run-on"],
+    ids=["empty", "template", "glued", "run-on", "garbled-name"],
 )
 def test_an_unusable_rewrite_falls_back_to_the_previous_names(fake_generator, bad):
     fake_generator.enqueue(bad)
@@ -59,7 +62,45 @@ def test_an_unusable_rewrite_falls_back_to_the_previous_names(fake_generator, ba
 
 
 def test_without_a_model_the_previous_names_are_joined(fake_generator):
-    assert standalone("거기 창업자는?", ["딥시크는 어떤 회사야?"], None) == "딥시크 거기 창업자는?"
+    assert standalone("거기 창업자는?", [Turn("딥시크는 어떤 회사야?")], None) == "딥시크 거기 창업자는?"
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "earlier", "rewritten"),
+    [
+        ("그 사람 원래 무슨 자리에 있었어?", Turn("화훙반도체 새 사장 누구야?", "화훙반도체 새 사장은 펭바이입니다 [1]."),
+         "펭바이 원래 무슨 자리에 있었어? (화훙반도체 사장)"),
+        ("거기는 언제 금지했는데?", Turn("딥시크를 정부 기기에서 금지한 나라 어디야?", "호주입니다 [1]."),
+         "호주는 언제 금지했는데? (딥시크 정부 기기 금지 나라)"),
+    ],
+)
+def test_a_pointer_to_the_previous_answer_takes_the_name_it_gave(fake_generator, follow_up, earlier, rewritten):
+    assert standalone(follow_up, [earlier], fake_generator) == rewritten
+    assert fake_generator.requests == []
+
+
+def test_a_pointer_after_a_refusal_is_rewritten_from_the_question(fake_generator):
+    fake_generator.enqueue("화훙반도체 새 사장은 원래 무슨 자리에 있었어?")
+    earlier = Turn("화훙반도체 새 사장 누구야?", "제공된 기사에서 답을 찾을 수 없습니다.")
+    assert standalone("그 사람 원래 무슨 자리에 있었어?", [earlier], fake_generator) == "화훙반도체 새 사장은 원래 무슨 자리에 있었어?"
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [("안녕", "hello"), ("안녕하세요~ 처음 써봐요", "hello"), ("고마워!", "thanks"), ("잘 자~", "bye"),
+     ("너는 뭘 할 수 있어?", "self"), ("Who are you?", "self"), ("너 챗GPT야?", "self"), ("심심한데 얘기나 하자", "idle")],
+)
+def test_small_talk_gets_its_own_reply(message, kind):
+    assert small_talk(message) == SMALL_TALK[kind]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["엔비디아 주가는 왜 떨어졌어?", "너 딥시크 알아?", "고마워 근데 딥시크는 뭐야?", "안녕 샤오미 모델 이름이 뭐야?",
+     "What can DeepSeek do?", "그 사람 누구야?"],
+)
+def test_questions_about_the_articles_are_no_small_talk(question):
+    assert small_talk(question) is None
 
 
 @pytest.mark.parametrize(
@@ -80,3 +121,22 @@ def test_needs_context(question, needs):
 def test_a_long_follow_up_is_no_bare_noun_phrase():
     assert swap_entity("브로드컴 주가는 왜 올랐어?", NVIDIA) is None
     assert swap_entity("그럼 브로드컴은?", "왜 떨어졌어?") is None  # no subject to swap
+
+
+def test_an_english_question_is_asked_in_korean(fake_generator):
+    fake_generator.enqueue("엔비디아 주가는 왜 떨어졌어?\n")
+    assert in_korean("Why did Nvidia stock fall?", fake_generator) == "엔비디아 주가는 왜 떨어졌어?"
+    [(messages, max_tokens)] = fake_generator.requests
+    assert messages[-1]["content"] == "영어 질문: Why did Nvidia stock fall?\n한국어 질문:" and max_tokens <= 64
+
+
+@pytest.mark.parametrize("question", ["엔비디아 주가는 왜 떨어졌어?", "DeepSeek R1 언제 공개됐어?", "2024?"])
+def test_a_question_with_korean_in_it_or_no_english_is_left_alone(fake_generator, question):
+    assert in_korean(question, fake_generator) == question
+    assert fake_generator.requests == []
+
+
+@pytest.mark.parametrize("bad", ["", "Why did Nvidia stock fall?", "엔비디아 " * 30])
+def test_an_unusable_translation_keeps_the_english_question(fake_generator, bad):
+    fake_generator.enqueue(bad)
+    assert in_korean("Why did Nvidia stock fall?", fake_generator) == "Why did Nvidia stock fall?"

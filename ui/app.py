@@ -16,7 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag import Config, Pipeline, RagError, check_question, load_pipeline, to_markdown, with_profile
+from rag import Config, Pipeline, RagError, Turn, check_question, load_pipeline, to_markdown, with_profile
 from ui.render import CSS, answer_html, esc, sources_html, streaming_html
 
 log = logging.getLogger("rag.ui")  # under "rag", so `rag chat` logs it
@@ -70,7 +70,7 @@ class App:
 
 def build(app: App) -> gr.Blocks:
     with gr.Blocks(title="뉴스 Q&A", analytics_enabled=False) as demo:
-        questions = gr.State([])  # this conversation's standalone questions, for follow-ups
+        questions = gr.State([])  # this conversation's [standalone question, answer] pairs, for follow-ups
         gr.Markdown("## 뉴스 기사 Q&A  \n내 기사에서 찾아 답하고, 모든 문장에 출처를 답니다.")
         status = gr.Markdown(app.status, elem_id="status")
         with gr.Row(equal_height=False):
@@ -108,8 +108,8 @@ def build(app: App) -> gr.Blocks:
                         list(app.config.profiles), value=app.config.profile, label="모델 프로필", elem_id="profile"
                     )
 
-        def ask(message: str, history: list, asked: list[str], k: int):
-            yield from respond(app, message, history, asked, k)
+        def ask(message: str, history: list, turns: list[list[str]], k: int):
+            yield from respond(app, message, history, turns, k)
 
         outputs = [chat, sources, rewritten, memo, download, questions, box]
         inputs = [box, chat, questions, top_k]
@@ -139,11 +139,11 @@ def build(app: App) -> gr.Blocks:
     return demo
 
 
-def respond(app: App, message: str, history: list, asked: list[str], k: int):
+def respond(app: App, message: str, history: list, turns: list[list[str]], k: int):
     """Answer in the chat: the question shows at once, the answer streams, then the final
     answer with its citation links, the sources panel, the memo and its file.
 
-    Yields (chat, sources, rewritten note, memo, memo file, standalone questions, question box).
+    Yields (chat, sources, rewritten note, memo, memo file, conversation turns, question box).
     """
     if not (message or "").strip():
         gr.Warning(title="확인", message="질문을 입력하세요.")
@@ -155,14 +155,14 @@ def respond(app: App, message: str, history: list, asked: list[str], k: int):
         return
     pipeline = _ready(app)
     history = history + [{"role": "user", "content": esc(message)}, {"role": "assistant", "content": "…"}]
-    yield history, gr.skip(), "", gr.skip(), gr.skip(), asked, ""
+    yield history, gr.skip(), "", gr.skip(), gr.skip(), turns, ""
     text = ""
     try:
-        reply = pipeline.ask(message, asked, int(k))
+        reply = pipeline.ask(message, [Turn(*turn) for turn in turns], int(k))
         for piece in reply:
             text += piece
             history[-1]["content"] = streaming_html(text)
-            yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), asked, gr.skip()
+            yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), turns, gr.skip()
         answer = reply.answer
     except RagError as e:
         raise gr.Error(title="오류", message=e.korean) from None
@@ -170,7 +170,8 @@ def respond(app: App, message: str, history: list, asked: list[str], k: int):
     history[-1]["content"] = answer_html(answer)
     note = f"다시 쓴 질문: {esc(answer.question)}" if answer.asked else ""
     memo_text = to_markdown(answer)
-    yield history, sources_html(answer), note, memo_text, _memo_file(memo_text), asked + [answer.question], gr.skip()
+    turns = turns + [[answer.question, answer.text]]
+    yield history, sources_html(answer), note, memo_text, _memo_file(memo_text), turns, gr.skip()
 
 
 def _ready(app: App) -> Pipeline:

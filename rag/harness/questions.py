@@ -15,6 +15,7 @@ A question is right when:
 from __future__ import annotations
 
 import json
+import random
 import re
 import time
 from collections import defaultdict
@@ -29,7 +30,7 @@ from ..ingest import read_paths
 from ..load import load_embedder, load_generator
 from ..pipeline import Pipeline
 from ..prompt import REFUSAL
-from ..types import Answer, Article
+from ..types import Answer, Article, Turn
 from .evaluate import Corpus, build_index, is_korean
 
 NEWS = PROJECT_ROOT.parent / "shared" / "news"
@@ -48,6 +49,7 @@ class RealQuestion:
     wrong: tuple[str, ...]  # none of these may be in the answer
     answerable: bool
     split: str  # "tune" or "test"
+    topic_gold: tuple[str, ...] = ()  # detail-absent questions: the articles on their topic
 
 
 def load_questions(path: Path) -> list[RealQuestion]:
@@ -63,6 +65,7 @@ def load_questions(path: Path) -> list[RealQuestion]:
                 history=tuple(raw.get("history", ())), gold=tuple(raw.get("gold", ())),
                 keywords=tuple(tuple(group) for group in raw.get("keywords", ())),
                 wrong=tuple(raw.get("wrong", ())), answerable=bool(raw["answerable"]), split=raw.get("split", "test"),
+                topic_gold=tuple(raw.get("topic_gold", ())),
             ))
         except (ValueError, KeyError, TypeError) as e:
             raise ConfigError(f"{path}:{n}: not a question of the real-question format ({e!r}); see eval/README.md.") from None
@@ -108,18 +111,27 @@ def is_right(q: RealQuestion, answer: Answer) -> bool:
 
 def ask_in_chat(pipeline: Pipeline, q: RealQuestion) -> Answer:
     """Ask the question after its history, in one conversation, as the chat page does."""
-    asked: list[str] = []
+    turns: list[Turn] = []
     for earlier in q.history:
-        asked.append(pipeline.ask(earlier, asked).answer.question)
-    return pipeline.ask(q.question, asked).answer
+        answer = pipeline.ask(earlier, turns).answer
+        turns.append(Turn(answer.question, answer.text))
+    return pipeline.ask(q.question, turns).answer
 
 
-def corpus_articles(name: str, config: Config) -> Corpus:
+def corpus_articles(name: str, config: Config, questions: list[RealQuestion], limit: int | None = None) -> Corpus:
+    """The corpus's articles; with `limit`, the questions' gold articles and a fixed sample of
+    the others, `limit` in all (a month of news takes about 40 minutes to embed here)."""
     path = CORPORA[name] or config.articles_dir
     if not path.exists():
         raise ConfigError(f"The {name} corpus is not at {path}.")
-    report = read_paths([path])
-    return Corpus(report.articles, [], name)
+    articles = read_paths([path]).articles
+    if limit is not None and limit < len(articles):
+        gold = {g for q in questions for g in (*q.gold, *q.topic_gold)}
+        kept = [a for a in articles if where(a) in gold]
+        others = [a for a in articles if where(a) not in gold]
+        kept += random.Random(7).sample(others, max(0, limit - len(kept)))
+        articles = sorted(kept, key=lambda a: articles.index(a))
+    return Corpus(articles, [], name)
 
 
 def score(records: list[dict]) -> dict:
@@ -146,15 +158,16 @@ def score(records: list[dict]) -> dict:
             "kinds": {k: rates(rs) for k, rs in sorted(by_kind.items())}}
 
 
-def run_real(config: Config, path: Path, split: str = "all", corpus: str | None = None,
+def run_real(config: Config, path: Path, split: str = "all", corpus: str | None = None, articles_limit: int | None = None,
              progress: Callable[[str], None] = print) -> dict:
     questions = [q for q in load_questions(path) if split in ("all", q.split) and corpus in (None, q.corpus)]
     embedder = load_embedder(config, progress)
     generator = load_generator(config, progress)
     records = []
     for name in sorted({q.corpus for q in questions}):
-        articles = corpus_articles(name, config)
-        folder = config.cache_dir / "eval" / f"real-{name}"
+        everything = load_questions(path)  # every split's gold stays in a sampled corpus, so tune and test see one index
+        articles = corpus_articles(name, config, [q for q in everything if q.corpus == name], articles_limit)
+        folder = config.cache_dir / "eval" / f"real-{name}{f'-{articles_limit}' if articles_limit else ''}"
         progress(f"평가 색인 / evaluation index: {len(articles.articles)} articles of {name} → {folder}")
         index = build_index(articles, folder, embedder, config,
                             lambda stage, done, total: progress(f"  embedding {done}/{total} chunks"))
@@ -168,7 +181,7 @@ def run_real(config: Config, path: Path, split: str = "all", corpus: str | None 
                    "cited": [where(c.article) for c in answer.citations]}
             records.append(rec)
             progress(f"  {'✓' if rec['right'] else '✗'} {q.id} {q.question} → {answer.text[:70]}")
-    return {"file": str(path), "split": split, "corpus": corpus or "all",
+    return {"file": str(path), "split": split, "corpus": corpus or "all", "news_articles": articles_limit or "all",
             "models": {"llm": config.llm.name, "embedder": config.embedder.name},
             "settings": asdict(config.settings), "scores": score(records), "records": records}
 

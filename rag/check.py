@@ -1,0 +1,98 @@
+"""Checks on a reply as a whole: does it give what was asked, and is it going round in circles.
+
+Citations check each sentence against the sources (`cite.py`); these check the reply against
+the question and against itself. A small model asked a detail the articles lack ("펭바이 나이
+몇 살이야?") answers with a nearby sentence ("30년 이상 근무한 베테랑"), which the citation
+check passes: every word is in the source. What the question asks for (an age, an amount, a
+day, a person) must be in the answer, or it does not answer.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from .korean import kiwi
+
+# (what the question asks, how an answer gives it); the first that matches the question decides
+ASKS = (
+    ("age", re.compile(r"몇\s?살|나이|(?i:how old)"), re.compile(r"\d+\s*(살|세)")),
+    ("when", re.compile(r"언제|며칠|몇\s?(월|일|년|시)|(?i:\bwhen\b|what date)"),
+     re.compile(r"\d+\s*(년|월|일|시|분기|주)|\d{4}|어제|오늘|내일|작년|지난해|올해|내년|지난달|이번\s?달|지난주|이번\s?주|"
+                r"주말|연말|연초|현지시간|이날|당일|(?:월|년)\s?(초|말|중순)")),
+    ("amount", re.compile(r"얼마|몇|(?i:how (much|many))"),
+     re.compile(r"\d|절반|[한두세네]\s?(명|곳|개|번|배|차례)|수(십|백|천|만)|(십|백|천|만|억|조)\s?(원|명|달러|개|건|대)")),
+)
+
+
+def asked_for(question: str) -> str | None:
+    """What the question asks for: "age", "when", "amount", "who", or None (anything else).
+
+    >>> asked_for("펭바이 나이 몇 살이야?"), asked_for("딥시크 다운로드수 몇회야"), asked_for("화훙반도체 새 사장 누구야?")
+    ('age', 'amount', 'who')
+    >>> asked_for("엔비디아 주가는 왜 떨어졌어?"), asked_for("언제 공개됐어?")
+    (None, 'when')
+    """
+    for kind, asks, _ in ASKS:
+        if asks.search(question):
+            return kind
+    return "who" if re.search(r"누구|누가|(?i:\bwho\b)", question) else None
+
+
+def gives_what_asked(question: str, answer: str) -> bool:
+    """The answer holds the kind of thing the question asks for.
+
+    >>> gives_what_asked("펭바이 나이 몇 살이야?", "30년 이상 근무한 베테랑입니다 [1]."), gives_what_asked("몇 살이야?", "64세입니다 [1].")
+    (False, True)
+    >>> gives_what_asked("새 사장 누구야?", "펭바이입니다 [1]."), gives_what_asked("새 사장 누구야?", "새 사장입니다 [1].")
+    (True, False)
+    """
+    kind = asked_for(question)
+    answer = re.sub(r"\[\d+(?:\s*,\s*\d+)*\]", "", answer)  # the citation markers are no numbers
+    if kind is None:
+        return True
+    if kind == "who":  # a name is a noun the question lacks (Kiwi tags many foreign names as common nouns)
+        asked = {t.form for t in kiwi().tokenize(question)}
+        return any(t.tag in ("NNP", "NNG", "SL") and t.form not in asked for t in kiwi().tokenize(answer))
+    return next(gives for k, _, gives in ASKS if k == kind).search(answer) is not None
+
+
+LOOP = 24  # characters: a phrase this long said twice is a loop, not emphasis
+
+
+def until_loop(pieces: Iterable[str]) -> Iterator[str]:
+    """The pieces until the text repeats itself (then generation stops: the pieces are closed).
+
+    A greedy small model can fall into a loop ("…보고서에서 파라미터 수는 557만6000달러를
+    사용했다는 내용의 보고서에서 파라미터 수는…") until its token limit. A repeat is seen only
+    once LOOP characters of it were shown; `cut_loop` then cuts the finished reply, which is
+    checked like any other.
+    """
+    text = ""
+    try:
+        for piece in pieces:
+            yield piece
+            text += piece
+            if _repeat_start(text, len(text) - len(piece)) is not None:
+                return
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
+
+
+def cut_loop(text: str) -> str:
+    """The text before its first repeat of LOOP characters or more.
+
+    >>> cut_loop("딥시크 보고서에서 파라미터 수는 557만6000달러를 사용했다는 내용의 보고서에서 파라미터 수는 557만6000달러를")
+    '딥시크 보고서에서 파라미터 수는 557만6000달러를 사용했다는 내용의'
+    """
+    cut = _repeat_start(text, 0)
+    return text if cut is None else text[:cut].rstrip()
+
+
+def _repeat_start(text: str, since: int) -> int | None:
+    """Where the first LOOP-long stretch ending after `since` that already appeared earlier begins."""
+    for end in range(max(since + 1, 2 * LOOP), len(text) + 1):
+        if text.find(text[end - LOOP : end], 0, end - LOOP) != -1:
+            return end - LOOP
+    return None
