@@ -138,3 +138,10 @@ def test_a_profile_with_another_embedder_is_refused_in_korean(app, tmp_path):
     with pytest.raises(gr.Error, match="다른 임베딩 모델을 써서 색인을 다시 만들어야"):
         _switch_profile(app, "small")
     assert app.pipeline is before
+
+
+def test_small_talk_is_answered_on_the_page_without_sources(app, fake_generator):
+    *_, (chat, sources, note, memo, _, turns, _) = as_shown(respond(app, "안녕하세요", [], [], 4))
+    assert "뉴스 기사" in chat[-1]["content"] and 'class="cite"' not in chat[-1]["content"]
+    assert "찾을 수 없" not in chat[-1]["content"] and fake_generator.requests == []
+    assert turns[-1][0] == "안녕하세요"
