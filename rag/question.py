@@ -180,6 +180,8 @@ def swap_entity(question: str, previous: str) -> str | None:
     '브로드컴 주가는 왜 떨어졌어?'
     >>> swap_entity("그럼 작년엔?", "안동 탈춤축제 올해 몇 명 왔어?")
     '안동 탈춤축제 작년 몇 명 왔어?'
+    >>> swap_entity("그럼 러브컨은?", "빅터 앰브로스 몇 살이야?")
+    '러브컨 몇 살이야?'
     >>> swap_entity("브로드컴 주가는 왜 올랐어?", "엔비디아 주가는 왜 떨어졌어?") is None
     True
     """
@@ -205,7 +207,9 @@ def _leading_entity(text: str) -> tuple[int, int] | None:
     if first is None:
         return None
     end = first
-    while end + 1 < len(toks) and toks[end + 1].tag in SUBJECT_TAIL_TAGS and toks[end + 1].start == toks[end].end:
+    while end + 1 < len(toks) and toks[end + 1].tag in SUBJECT_TAIL_TAGS and (
+        toks[end + 1].start == toks[end].end or toks[end].tag == toks[end + 1].tag == "NNP"  # "마크 핼퍼린"
+    ):
         end += 1
     return toks[first].start, toks[end].end
 
