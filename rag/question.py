@@ -146,14 +146,15 @@ def standalone(question: str, history: Sequence[Turn], generator: Generator | No
     return f"{' '.join(_nouns(last.question))} {question}"
 
 
-TRANSLATE_PROMPT = """영어 질문을 한국 뉴스 기사에서 쓰는 표기로 된 한국어 질문 한 문장으로 번역하세요. 번역한 질문만 출력하세요.
-
-예시:
-영어 질문: Why did Tesla shares rise?
-한국어 질문: 테슬라 주가는 왜 올랐어?
-
-영어 질문: Who is the new CEO of OpenAI?
-한국어 질문: 오픈AI의 새 CEO는 누구야?"""
+# The translation is asked as a short chat: a small model copies the template lines of a
+# one-message prompt ("영어 질문: How big…") but answers a worked exchange in kind.
+TRANSLATE = [
+    {"role": "system", "content": "영어 질문을 한국 뉴스 기사에서 쓰는 표기의 한국어 질문 한 문장으로 번역하세요. 번역한 질문만 출력하세요."},
+    {"role": "user", "content": "Why did Tesla shares rise?"},
+    {"role": "assistant", "content": "테슬라 주가는 왜 올랐어?"},
+    {"role": "user", "content": "Who is the new CEO of OpenAI?"},
+    {"role": "assistant", "content": "오픈AI의 새 CEO는 누구야?"},
+]
 
 
 def in_korean(question: str, generator: Generator | None) -> str:
@@ -165,11 +166,13 @@ def in_korean(question: str, generator: Generator | None) -> str:
     """
     if generator is None or re.search(r"[가-힣]", question) or not re.search(r"[A-Za-z]{2}", question):
         return question
-    messages = [{"role": "system", "content": TRANSLATE_PROMPT},
-                {"role": "user", "content": f"영어 질문: {question}\n한국어 질문:"}]
-    lines = "".join(generator.stream(messages, 48)).strip().splitlines()
+    lines = "".join(generator.stream([*TRANSLATE, {"role": "user", "content": question}], 48)).strip().splitlines()
     out = lines[0].strip() if lines else ""
-    return out if re.search(r"[가-힣]", out) and len(out) <= 2 * len(question) else question
+    korean = len(re.findall(r"[가-힣]", out)) > len(re.findall(r"[A-Za-z]", out)) / 3
+    if not korean or "질문" in out or len(out) > 2 * len(question):
+        return question
+    # the original stays beside it: a 1.5B model garbles names ("Nvidia" -> "네이비드")
+    return f"{out} ({question})"
 
 
 def swap_entity(question: str, previous: str) -> str | None:
@@ -262,7 +265,12 @@ def needs_context(question: str) -> bool:
     return bool(_REFERS.search(question) or _LEAD.match(question) or len(content) < 2)
 
 
+_QUESTION = re.compile(r"[?？]|누구|무엇|뭐|언제|어디|어느|얼마|몇|왜|어떻게|어떤|인가|는지|(니|나|까|야|어|지|래|대)\s*$")
+
+
 def _llm_rewrite(generator: Generator, question: str, last: Turn) -> str | None:
+    if REFUSAL in last.answer:
+        last = Turn(last.question)  # a refusal says nothing the rewrite can use, and it gets copied
     messages = [
         {"role": "system", "content": REWRITE_PROMPT},
         {"role": "user", "content": f"이전 질문: {last.question}\n이전 답: {last.answer}\n마지막 질문: {question}\n고쳐 쓴 질문:"},
@@ -274,6 +282,8 @@ def _llm_rewrite(generator: Generator, question: str, last: Turn) -> str | None:
     known = _squash(last.question + last.answer + question)
     if not out or "질문" in out or out.count("?") > 1 or len(out) > 2 * (len(last.question) + len(question)):
         return None
+    if REFUSAL[:8] in out or _squash(out) == _squash(last.question) or not _QUESTION.search(out):
+        return None  # the refusal copied in, the previous question again, or no question at all
     if any(_squash(n) not in known for n in names(out)):
         return None
     return out

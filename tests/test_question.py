@@ -53,8 +53,11 @@ def test_a_question_leaning_on_the_conversation_is_rewritten_by_the_model(fake_g
         "엔비디아의 CEO는 누구야? 그 사람은 언제 해임됐어?",  # both questions glued
         "엔비디아 " * 40,  # a run-on
         "엔비디아 iconductor CEO는 언제 해임됐어?",  # a name the conversation does not hold
+        "엔비디아의 CEO는 누구야?",  # the previous question again
+        "엔비디아의 CEO는 해임되었습니다.",  # no question
+        "엔비디아의 CEO는 제공된 기사에서 답을 찾을 수 없습니다.",  # the refusal copied in
     ],
-    ids=["empty", "template", "glued", "run-on", "garbled-name"],
+    ids=["empty", "template", "glued", "run-on", "garbled-name", "previous", "statement", "refusal"],
 )
 def test_an_unusable_rewrite_falls_back_to_the_previous_names(fake_generator, bad):
     fake_generator.enqueue(bad)
@@ -123,11 +126,11 @@ def test_a_long_follow_up_is_no_bare_noun_phrase():
     assert swap_entity("그럼 브로드컴은?", "왜 떨어졌어?") is None  # no subject to swap
 
 
-def test_an_english_question_is_asked_in_korean(fake_generator):
+def test_an_english_question_is_asked_in_korean_beside_the_original(fake_generator):
     fake_generator.enqueue("엔비디아 주가는 왜 떨어졌어?\n")
-    assert in_korean("Why did Nvidia stock fall?", fake_generator) == "엔비디아 주가는 왜 떨어졌어?"
+    assert in_korean("Why did Nvidia stock fall?", fake_generator) == "엔비디아 주가는 왜 떨어졌어? (Why did Nvidia stock fall?)"
     [(messages, max_tokens)] = fake_generator.requests
-    assert messages[-1]["content"] == "영어 질문: Why did Nvidia stock fall?\n한국어 질문:" and max_tokens <= 64
+    assert messages[-1] == {"role": "user", "content": "Why did Nvidia stock fall?"} and max_tokens <= 64
 
 
 @pytest.mark.parametrize("question", ["엔비디아 주가는 왜 떨어졌어?", "DeepSeek R1 언제 공개됐어?", "2024?"])
@@ -136,7 +139,7 @@ def test_a_question_with_korean_in_it_or_no_english_is_left_alone(fake_generator
     assert fake_generator.requests == []
 
 
-@pytest.mark.parametrize("bad", ["", "Why did Nvidia stock fall?", "엔비디아 " * 30])
+@pytest.mark.parametrize("bad", ["", "Why did Nvidia stock fall?", "엔비디아 " * 30, "영어 질문: Why did Nvidia stock fall?"])
 def test_an_unusable_translation_keeps_the_english_question(fake_generator, bad):
     fake_generator.enqueue(bad)
     assert in_korean("Why did Nvidia stock fall?", fake_generator) == "Why did Nvidia stock fall?"
