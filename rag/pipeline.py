@@ -25,8 +25,9 @@ from .generate import Generator
 from .index import IndexResult, Progress, index_paths
 from .korean import tokens
 from .prompt import REFUSAL, build_messages, coverage, group_sources
-from .question import check_question, in_korean, small_talk, standalone
+from .question import check_question, in_korean, standalone
 from .retrieve import retrieve
+from .small_talk import small_talk
 from .types import Answer, Citation, Source, Turn
 
 log = logging.getLogger(__name__)

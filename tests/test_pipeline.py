@@ -19,7 +19,8 @@ from rag.index import index_paths
 from rag.load import open_index
 from rag.pipeline import ANSWER_OPENING, Pipeline
 from rag.prompt import EXAMPLES, REFUSAL
-from rag.question import MAX_QUESTION, SMALL_TALK, check_question
+from rag.question import MAX_QUESTION, check_question
+from rag.small_talk import SMALL_TALK
 from rag.types import Answer, Turn
 
 SETTINGS = Settings(chunk_size=200, chunk_overlap=40)

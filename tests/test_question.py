@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.question import SMALL_TALK, in_korean, needs_context, small_talk, standalone, swap_entity
+from rag.question import in_korean, needs_context, standalone, swap_entity
+from rag.small_talk import SMALL_TALK, small_talk
 from rag.types import Turn
 
 NVIDIA = Turn("엔비디아 주가는 왜 떨어졌어?", "중국 딥시크의 저가 AI 모델 공개 충격 때문입니다 [1].")
