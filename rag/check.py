@@ -19,16 +19,25 @@ ASKS = (
     ("when", re.compile(r"언제|며칠|몇\s?(월|일|년|시)|(?i:\bwhen\b|what date)"),
      re.compile(r"\d+\s*(년|월|일|시|분기|주)|\d{4}|어제|오늘|내일|작년|지난해|올해|내년|지난달|이번\s?달|지난주|이번\s?주|"
                 r"주말|연말|연초|현지시간|이날|당일|(?:월|년)\s?(초|말|중순)")),
+    # a share, a sum of money, a count, a size: the unit says which ("입장료 얼마?" is not "148만여 명")
+    ("percent", re.compile(r"퍼센트|몇\s?(%|퍼|프로)|비율|(?i:percent)"), re.compile(r"%|퍼센트|프로")),
+    ("money", re.compile(r"(매출|가격|금액|예산|상금|배당금|비용|값|연봉|입장료|요금|기업\s?가치|시가총액|돈|빚|채무)[^?]{0,12}(얼마|몇)|"
+                         r"(얼마|몇)\s?(원|달러)"), re.compile(r"원|달러|엔|위안|유로|\$")),
+    ("count", re.compile(r"몇\s?(명|개|곳|대|건|회|번|편|골|표|마리)"),
+     re.compile(r"\d[\d,.만천백억조\s]*(여\s?)?(명|개|곳|대|건|회|번|편|골|표|마리)|절반|[한두세네]\s?(명|곳|개|번|마리)")),
+    ("size", re.compile(r"몇\s?(센티|cm|킬로|kg|미터|톤|그램)|몸무게|크기|길이|높이"),
+     re.compile(r"\d\s*(cm|센티|mm|밀리|m|미터|km|킬로|kg|톤|g\b|그램)")),
     ("amount", re.compile(r"얼마|몇|(?i:how (much|many))"),
      re.compile(r"\d|절반|[한두세네]\s?(명|곳|개|번|배|차례)|수(십|백|천|만)|(십|백|천|만|억|조)\s?(원|명|달러|개|건|대)")),
 )
 
 
 def asked_for(question: str) -> str | None:
-    """What the question asks for: "age", "when", "amount", "who", or None (anything else).
+    """What the question asks for: "age", "when", "percent", "money", "count", "size", "amount",
+    "who", or None (anything else).
 
     >>> asked_for("펭바이 나이 몇 살이야?"), asked_for("딥시크 다운로드수 몇회야"), asked_for("화훙반도체 새 사장 누구야?")
-    ('age', 'amount', 'who')
+    ('age', 'count', 'who')
     >>> asked_for("엔비디아 주가는 왜 떨어졌어?"), asked_for("언제 공개됐어?")
     (None, 'when')
     """
@@ -42,6 +51,8 @@ def gives_what_asked(question: str, answer: str) -> bool:
     """The answer holds the kind of thing the question asks for.
 
     >>> gives_what_asked("펭바이 나이 몇 살이야?", "30년 이상 근무한 베테랑입니다 [1]."), gives_what_asked("몇 살이야?", "64세입니다 [1].")
+    (False, True)
+    >>> gives_what_asked("입장료 얼마였어?", "148만여 명이 다녀갔다 [1]."), gives_what_asked("방문객 몇 명이었어?", "148만여 명 [1].")
     (False, True)
     >>> gives_what_asked("새 사장 누구야?", "펭바이입니다 [1]."), gives_what_asked("새 사장 누구야?", "새 사장입니다 [1].")
     (True, False)
