@@ -18,9 +18,10 @@ import numpy as np
 
 from .config import Settings
 from .embed import Embedder
-from .korean import NAME_TAGS, NOUN_TAGS, PROPER_TAGS, SUBJECT_TAGS, kiwi, tokens
+from .korean import NAME_TAGS, key, kiwi, tokens
 from .prompt import REFUSAL, asks_how, asks_why
 from .split import sentence_spans
+from .subject import changed_subject, other_year, question_subjects
 from .types import Citation, Source
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
@@ -85,7 +86,7 @@ def attach(
     candidates = [Candidate(src, s, e) for src in sources for s, e in src.sentences]
     if not pieces or not candidates:
         return strip_markers(answer), []
-    known = _key(" ".join([question, *(c.text for c in candidates)]))
+    known = key(" ".join([question, *(c.text for c in candidates)]))
     subjects, explains = question_subjects(question), asks_why(question) or asks_how(question)
     scores = support_matrix([strip_markers(p) for p, _ in pieces], [c.text for c in candidates], embedder, settings)
     numbers: dict[tuple[str, int], int] = {}
@@ -94,20 +95,20 @@ def attach(
     for (piece, named), row in zip(pieces, scores):
         choice = _choose(row, candidates, named, settings)
         text = strip_markers(piece)
-        if choice is None or invented(text, known) or changed_subject(text, candidates[choice], subjects, explains):
+        cand = candidates[choice] if choice is not None else None
+        if cand is None or invented(text, known) or changed_subject(text, cand, subjects, explains) or other_year(question, cand.text):
             continue
-        cand = candidates[choice]
-        key = (cand.source.article.id, cand.start)
-        if key not in numbers:
-            numbers[key] = len(numbers) + 1
-            citations.append(_citation(numbers[key], cand))
-        out.append(_with_marker(text, numbers[key]))
+        where = (cand.source.article.id, cand.start)
+        if where not in numbers:
+            numbers[where] = len(numbers) + 1
+            citations.append(_citation(numbers[where], cand))
+        out.append(_with_marker(text, numbers[where]))
     return " ".join(out), citations
 
 
 def support_matrix(answer_sents: list[str], source_sents: list[str], embedder: Embedder | None, settings: Settings) -> np.ndarray:
     """score[i, j]: how well source sentence j supports answer sentence i (0..1)."""
-    sources = [(set(tokens(s)), _key(s)) for s in source_sents]
+    sources = [(set(tokens(s)), key(s)) for s in source_sents]
     lexical = np.array([[_overlap(set(tokens(a)), *s) for s in sources] for a in answer_sents], dtype=np.float32)
     if embedder is None:
         return lexical
@@ -125,107 +126,12 @@ def invented(sentence: str, known: str) -> set[str]:
     text, not among its tokens: Kiwi reads "광주교도소입니다" as one name and "광주교도소에서"
     as two words.
 
-    >>> sorted(invented("1위는 화웨이입니다. 1,300대가 팔렸습니다.", _key("애플이 1위, 1300대 판매")))
+    >>> sorted(invented("1위는 화웨이입니다. 1,300대가 팔렸습니다.", key("애플이 1위, 1300대 판매")))
     ['화웨이']
-    >>> invented("광주교도소입니다.", _key("광주교도소에서 수감되었다"))
+    >>> invented("광주교도소입니다.", key("광주교도소에서 수감되었다"))
     set()
     """
-    return {k for t in kiwi().tokenize(sentence) if t.tag in NAME_TAGS and (k := _key(t.form)) not in known}
-
-
-def question_subjects(question: str) -> set[str]:
-    """What the question is about: its leading noun phrase and its names, as keys.
-
-    >>> sorted(question_subjects("그럼 오픈AI 기업가치 얼마야?")), sorted(question_subjects("브로드컴 주가는 왜 떨어졌어?"))
-    (['오픈ai'], ['브로드컴'])
-    """
-    toks = kiwi().tokenize(question)
-    runs = _noun_runs(question, toks)
-    lead = [r for r in runs if any(t.tag in SUBJECT_TAGS for t in r[1])][:1]
-    named = [r for r in runs if any(t.tag in PROPER_TAGS for t in r[1])]
-    return {_key(text) for text, _ in lead + named if len(_key(text)) > 1}
-
-
-def changed_subject(sentence: str, cited: Candidate, subjects: set[str], explains: bool = False) -> bool:
-    """The answer sentence gives the cited sentence's fact to another subject.
-
-    The words can all match while the subject changed: "브로드컴 주가는 … 5,930억달러 감소"
-    cited to "엔비디아는 전 날 하락으로 시가총액이 5,930억달러 감소…". A subject of the
-    question named in the answer sentence must be in the cited sentence, or in the few
-    sentences before it (news names a subject once, then goes on about it) when the cited
-    sentence is not about a name of its own ("X는 …"). A sentence not naming the subject
-    ("5,930억달러입니다") must not rest on a sentence about another name ("엑스AI는 …") either,
-    unless the question asks why or how (`explains`): a cause is often another subject's doing.
-
-    >>> from rag.types import Article
-    >>> c = Candidate(Source(1, Article("a", "t", "엔비디아는 시가총액이 5,930억달러 감소했다.", "f"), (), ((0, 26),)), 0, 26)
-    >>> changed_subject("브로드컴은 5,930억달러 감소했다.", c, {"브로드컴"}), changed_subject("5,930억달러입니다.", c, {"브로드컴"})
-    (True, True)
-    >>> changed_subject("엔비디아는 5,930억달러 감소했다.", c, {"엔비디아"}), changed_subject("5,930억달러 감소했다.", c, set())
-    (False, False)
-    """
-    if not subjects:
-        return False
-    cited_key = _key(cited.text)
-    said = _key(sentence)
-    named = {x for x in subjects if x in said}
-    about = topics(cited.text)
-    if not explains and about and not any(t in x or x in t for t in about for x in subjects):
-        return True  # the cited sentence is about another name ("엑스AI는 … 750억 달러")
-    if any(x in cited_key for x in named or subjects):
-        return False
-    before = _key(cited.source.article.text[max(0, cited.start - WINDOW_BEFORE) : cited.start])
-    return bool(named) and not any(x in before for x in named)
-
-
-WINDOW_BEFORE = 250  # characters before a cited sentence where its subject may be named (about 3 sentences)
-
-
-def topics(sentence: str) -> set[str]:
-    """The names the sentence is about: a name run marked as topic or subject ("엔비디아는").
-
-    >>> sorted(topics("역시 전 날 폭락했던 브로드컴과 오라클은 각각 1%, 2%씩 올랐다.")), topics("시가총액은 줄었다.")
-    (['브로드컴', '오라클'], set())
-    >>> topics("호주 정부는 2월 4일 딥시크 사용을 금지했다.")
-    {'호주'}
-    """
-    toks = kiwi().tokenize(sentence)
-    runs = _noun_runs(sentence, toks)
-    out = set()
-    for i, (text, run) in enumerate(runs):
-        after = next((t for t in toks if t.start >= run[-1].end), None)
-        if after is not None and after.start == run[-1].end and after.tag in ("JX", "JKS") and after.form in "은는":
-            # with the names joined to it: "브로드컴과 오라클은" is about both
-            joined = [i]
-            while joined[0] > 0 and _joins(toks, runs[joined[0] - 1][1][-1], run[0] if joined[0] == i else runs[joined[0]][1][0]):
-                joined.insert(0, joined[0] - 1)
-            out |= {_key(runs[j][0]) for j in joined if any(t.tag in PROPER_TAGS for t in runs[j][1])}
-    return out
-
-
-def _joins(toks, left, right) -> bool:
-    """Two noun runs make one phrase ("호주 정부") or a list ("브로드컴과 오라클"): only a space,
-    "과/와/및" or a comma stands between them."""
-    between = [t for t in toks if left.end <= t.start and t.end <= right.start]
-    return all(t.tag in ("JC", "SP") or t.form == "및" for t in between)
-
-
-def _noun_runs(text: str, toks) -> list[tuple[str, list]]:
-    """Runs of adjacent noun tokens with no space between them ("오픈AI", "엑스AI")."""
-    runs: list[list] = []
-    for t in toks:
-        if t.tag in NOUN_TAGS:
-            if runs and runs[-1][-1].end == t.start and runs[-1][-1].tag in NOUN_TAGS:
-                runs[-1].append(t)
-                continue
-            runs.append([t])
-        else:
-            runs.append([t])
-    return [(text[r[0].start : r[-1].end], r) for r in runs if r[0].tag in NOUN_TAGS]
-
-
-def _key(text: str) -> str:
-    return re.sub(r"[\s,]", "", text.lower())  # "1,300" and "1300" are one number
+    return {k for t in kiwi().tokenize(sentence) if t.tag in NAME_TAGS and (k := key(t.form)) not in known}
 
 
 def _overlap(answer_words: set[str], source_words: set[str], source_text: str) -> float:
@@ -237,7 +143,7 @@ def _overlap(answer_words: set[str], source_words: set[str], source_text: str) -
     >>> _overlap({"광주교도소"}, {"광주", "교도소", "수감"}, "광주교도소에서수감되었다")
     1.0
     """
-    found = [w for w in answer_words if w in source_words or (len(w) > 1 and _key(w) in source_text)]
+    found = [w for w in answer_words if w in source_words or (len(w) > 1 and key(w) in source_text)]
     return len(found) / len(answer_words) if answer_words else 0.0
 
 

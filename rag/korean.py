@@ -8,6 +8,7 @@ with another set refuses to open instead of silently matching other words.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 # nouns, proper nouns, numerals, foreign words, hanja, numbers, verb/adjective stems, roots
@@ -34,6 +35,15 @@ def kiwi():
     from kiwipiepy import Kiwi
 
     return Kiwi()
+
+
+def key(text: str) -> str:
+    """A text as names and numbers are compared: lowercase, without spaces or thousands commas.
+
+    >>> key("시가총액 5,930억 달러"), key("오픈 AI")
+    ('시가총액5930억달러', '오픈ai')
+    """
+    return re.sub(r"[\s,]", "", text.lower())
 
 
 def tokens(text: str) -> list[str]:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from .errors import RagError
 from .generate import Generator
-from .korean import NOUN_TAGS, PROPER_TAGS, SUBJECT_TAGS, SUBJECT_TAIL_TAGS, kiwi
+from .korean import NOUN_TAGS, PROPER_TAGS, SUBJECT_TAGS, SUBJECT_TAIL_TAGS, key, kiwi
 from .prompt import REFUSAL
 from .types import Turn
 
@@ -180,11 +180,11 @@ def point(question: str, last: Turn) -> str | None:
     pointer = _POINTER.search(question)
     if not pointer:
         return None
-    asked = _squash(last.question + question)
-    named = [n for n in names(MARKERS.sub(" ", last.answer)) if _squash(n) not in asked]
+    asked = key(last.question + question)
+    named = [n for n in names(MARKERS.sub(" ", last.answer)) if key(n) not in asked]
     if not named or REFUSAL in last.answer:
         return None
-    context = " ".join(w for w in _nouns(last.question, every=True) if _squash(w) not in _squash(named[0]))
+    context = " ".join(w for w in _nouns(last.question, every=True) if key(w) not in key(named[0]))
     pointed = question[: pointer.start()] + named[0] + question[pointer.end() :]
     return f"{pointed} ({context})" if context else pointed
 
@@ -229,18 +229,14 @@ def _llm_rewrite(generator: Generator, question: str, last: Turn) -> str | None:
     out = text[0].strip() if text else ""
     # reject echoes, leaked template lines, run-ons that glue both questions together, and
     # garbled or new names ("화iconductor반도체" for "화훙반도체")
-    known = _squash(last.question + last.answer + question)
+    known = key(last.question + last.answer + question)
     if not out or "질문" in out or out.count("?") > 1 or len(out) > 2 * (len(last.question) + len(question)):
         return None
-    if REFUSAL[:8] in out or _squash(out) == _squash(last.question) or not _QUESTION.search(out):
+    if REFUSAL[:8] in out or key(out) == key(last.question) or not _QUESTION.search(out):
         return None  # the refusal copied in, the previous question again, or no question at all
-    if any(_squash(n) not in known for n in names(out)):
+    if any(key(n) not in known for n in names(out)):
         return None
     return out
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s", "", text.lower())
 
 
 def _nouns(text: str, every: bool = False) -> list[str]:

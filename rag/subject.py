@@ -1,0 +1,120 @@
+"""Whose fact, and when: an answer sentence must not give one subject's fact to another.
+
+The citation check compares words, and the words can all match while the subject changed:
+"브로드컴 주가는 … 5,930억달러 감소" rests word for word on "엔비디아는 전 날 하락으로 시가총액이
+5,930억달러 감소…". A follow-up ("그럼 브로드컴은?", "그럼 작년엔?") invites exactly that slip.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .korean import NOUN_TAGS, PROPER_TAGS, SUBJECT_TAGS, key, kiwi
+
+if TYPE_CHECKING:
+    from .cite import Candidate
+
+
+def question_subjects(question: str) -> set[str]:
+    """What the question is about: its leading noun phrase and its names, as keys.
+
+    >>> sorted(question_subjects("그럼 오픈AI 기업가치 얼마야?")), sorted(question_subjects("브로드컴 주가는 왜 떨어졌어?"))
+    (['오픈ai'], ['브로드컴'])
+    """
+    toks = kiwi().tokenize(question)
+    runs = _noun_runs(question, toks)
+    lead = [r for r in runs if any(t.tag in SUBJECT_TAGS for t in r[1])][:1]
+    named = [r for r in runs if any(t.tag in PROPER_TAGS for t in r[1])]
+    return {key(text) for text, _ in lead + named if len(key(text)) > 1}
+
+
+def changed_subject(sentence: str, cited: "Candidate", subjects: set[str], explains: bool = False) -> bool:
+    """The answer sentence gives the cited sentence's fact to another subject.
+
+    The words can all match while the subject changed: "브로드컴 주가는 … 5,930억달러 감소"
+    cited to "엔비디아는 전 날 하락으로 시가총액이 5,930억달러 감소…". A subject of the
+    question named in the answer sentence must be in the cited sentence, or in the few
+    sentences before it (news names a subject once, then goes on about it) when the cited
+    sentence is not about a name of its own ("X는 …"). A sentence not naming the subject
+    ("5,930억달러입니다") must not rest on a sentence about another name ("엑스AI는 …") either,
+    unless the question asks why or how (`explains`): a cause is often another subject's doing.
+
+    >>> from rag.types import Article, Source
+    >>> from rag.cite import Candidate
+    >>> c = Candidate(Source(1, Article("a", "t", "엔비디아는 시가총액이 5,930억달러 감소했다.", "f"), (), ((0, 26),)), 0, 26)
+    >>> changed_subject("브로드컴은 5,930억달러 감소했다.", c, {"브로드컴"}), changed_subject("5,930억달러입니다.", c, {"브로드컴"})
+    (True, True)
+    >>> changed_subject("엔비디아는 5,930억달러 감소했다.", c, {"엔비디아"}), changed_subject("5,930억달러 감소했다.", c, set())
+    (False, False)
+    """
+    if not subjects:
+        return False
+    cited_key = key(cited.text)
+    said = key(sentence)
+    named = {x for x in subjects if x in said}
+    about = topics(cited.text)
+    if not explains and about and not any(t in x or x in t for t in about for x in subjects):
+        return True  # the cited sentence is about another name ("엑스AI는 … 750억 달러")
+    if any(x in cited_key for x in named or subjects):
+        return False
+    before = key(cited.source.article.text[max(0, cited.start - WINDOW_BEFORE) : cited.start])
+    return bool(named) and not any(x in before for x in named)
+
+
+_YEARS = {"작년": "last", "지난해": "last", "전년": "last", "올해": "this", "금년": "this", "내년": "next", "이듬해": "next"}
+
+
+def other_year(question: str, cited: str) -> bool:
+    """The question asks about one year ("그럼 작년엔?") and the cited sentence speaks of another.
+
+    >>> other_year("안동 탈춤축제 작년 몇 명 왔어?", "올해 축제에는 148만여 명이 다녀갔다."), other_year("작년엔?", "지난해에는 88만 명이었다.")
+    (True, False)
+    """
+    asked = {_YEARS[w] for w in _YEARS if w in question}
+    said = {_YEARS[w] for w in _YEARS if w in cited}
+    return bool(asked and said and not asked & said)
+
+
+WINDOW_BEFORE = 250  # characters before a cited sentence where its subject may be named (about 3 sentences)
+
+
+def topics(sentence: str) -> set[str]:
+    """The names the sentence is about: a name run marked as topic or subject ("엔비디아는").
+
+    >>> sorted(topics("역시 전 날 폭락했던 브로드컴과 오라클은 각각 1%, 2%씩 올랐다.")), topics("시가총액은 줄었다.")
+    (['브로드컴', '오라클'], set())
+    >>> topics("호주 정부는 2월 4일 딥시크 사용을 금지했다.")
+    {'호주'}
+    """
+    toks = kiwi().tokenize(sentence)
+    runs = _noun_runs(sentence, toks)
+    out = set()
+    for i, (text, run) in enumerate(runs):
+        after = next((t for t in toks if t.start >= run[-1].end), None)
+        if after is not None and after.start == run[-1].end and after.tag in ("JX", "JKS") and after.form in "은는":
+            # with the names joined to it: "브로드컴과 오라클은" is about both
+            joined = [i]
+            while joined[0] > 0 and _joins(toks, runs[joined[0] - 1][1][-1], run[0] if joined[0] == i else runs[joined[0]][1][0]):
+                joined.insert(0, joined[0] - 1)
+            out |= {key(runs[j][0]) for j in joined if any(t.tag in PROPER_TAGS for t in runs[j][1])}
+    return out
+
+
+def _joins(toks, left, right) -> bool:
+    """Two noun runs make one phrase ("호주 정부") or a list ("브로드컴과 오라클"): only a space,
+    "과/와/및" or a comma stands between them."""
+    between = [t for t in toks if left.end <= t.start and t.end <= right.start]
+    return all(t.tag in ("JC", "SP") or t.form == "및" for t in between)
+
+
+def _noun_runs(text: str, toks) -> list[tuple[str, list]]:
+    """Runs of adjacent noun tokens with no space between them ("오픈AI", "엑스AI")."""
+    runs: list[list] = []
+    for t in toks:
+        if t.tag in NOUN_TAGS:
+            if runs and runs[-1][-1].end == t.start and runs[-1][-1].tag in NOUN_TAGS:
+                runs[-1].append(t)
+                continue
+            runs.append([t])
+        else:
+            runs.append([t])
+    return [(text[r[0].start : r[-1].end], r) for r in runs if r[0].tag in NOUN_TAGS]
