@@ -25,7 +25,7 @@ from .generate import Generator
 from .index import IndexResult, Progress, index_paths
 from .korean import tokens
 from .prompt import REFUSAL, build_messages, coverage, group_sources
-from .question import check_question, in_korean, standalone
+from .question import check_question, standalone
 from .retrieve import retrieve
 from .small_talk import small_talk
 from .types import Answer, Citation, Source, Turn
@@ -97,7 +97,7 @@ class Pipeline:
             clock.piece()
             yield chat
             return Answer(question=asked, text=chat, refused=False, timings=clock.timings())
-        question = in_korean(standalone(asked, history, self.generator), self.generator)
+        question = standalone(asked, history, self.generator)
         clock.lap("rewrite")
         words = tokens(question)
         hits = retrieve(self.index, self.embedder, question, words, s, top_k)

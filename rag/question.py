@@ -12,7 +12,6 @@ follow-up must carry what it leaves out:
    from the previous question and answer, and checked (no name the conversation lacks); a
    bad rewrite falls back to the previous question's key words joined to the new question.
 4. Anything else is already standalone and is left alone.
-A question in English is then put into Korean (`in_korean`): the articles are Korean.
 """
 from __future__ import annotations
 
@@ -94,35 +93,6 @@ def standalone(question: str, history: Sequence[Turn], generator: Generator | No
         if rewritten:
             return rewritten
     return f"{' '.join(_nouns(last.question))} {question}"
-
-
-# The translation is asked as a short chat: a small model copies the template lines of a
-# one-message prompt ("영어 질문: How big…") but answers a worked exchange in kind.
-TRANSLATE = [
-    {"role": "system", "content": "영어 질문을 한국 뉴스 기사에서 쓰는 표기의 한국어 질문 한 문장으로 번역하세요. 번역한 질문만 출력하세요."},
-    {"role": "user", "content": "Why did Tesla shares rise?"},
-    {"role": "assistant", "content": "테슬라 주가는 왜 올랐어?"},
-    {"role": "user", "content": "Who is the new CEO of OpenAI?"},
-    {"role": "assistant", "content": "오픈AI의 새 CEO는 누구야?"},
-]
-
-
-def in_korean(question: str, generator: Generator | None) -> str:
-    """An English question translated into Korean; any other question as it is.
-
-    The articles are Korean: BM25 cannot match an English word to them, and a small model
-    shown Korean sources and an English question answers from the wrong sentence (bundled
-    set: 1 of 4 English questions right). Questions mixing in Korean are left alone.
-    """
-    if generator is None or re.search(r"[가-힣]", question) or not re.search(r"[A-Za-z]{2}", question):
-        return question
-    lines = "".join(generator.stream([*TRANSLATE, {"role": "user", "content": question}], 48)).strip().splitlines()
-    out = lines[0].strip() if lines else ""
-    korean = len(re.findall(r"[가-힣]", out)) > len(re.findall(r"[A-Za-z]", out)) / 3
-    if not korean or "질문" in out or len(out) > 2 * len(question):
-        return question
-    # the original stays beside it: a 1.5B model garbles names ("Nvidia" -> "네이비드")
-    return f"{out} ({question})"
 
 
 def swap_entity(question: str, previous: str) -> str | None:
@@ -228,14 +198,14 @@ def _llm_rewrite(generator: Generator, question: str, last: Turn) -> str | None:
     text = "".join(generator.stream(messages, 48)).strip().splitlines()
     out = text[0].strip() if text else ""
     # reject echoes, leaked template lines, run-ons that glue both questions together, and
-    # garbled or new names ("화iconductor반도체" for "화훙반도체")
+    # garbled or new words ("화iconductor반도체" for "화훙반도체")
     known = key(last.question + last.answer + question)
     if not out or "질문" in out or out.count("?") > 1 or len(out) > 2 * (len(last.question) + len(question)):
         return None
     if REFUSAL[:8] in out or key(out) == key(last.question) or not _QUESTION.search(out):
         return None  # the refusal copied in, the previous question again, or no question at all
-    if any(key(n) not in known for n in names(out)):
-        return None
+    if any(key(t.form) not in known for t in kiwi().tokenize(out) if t.tag in ("NNP", "NNG", "SL") and len(t.form) > 1):
+        return None  # only the conversation's words: a new one is a slip ("디시크") or an invention
     return out
 
 

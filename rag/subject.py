@@ -52,7 +52,7 @@ def changed_subject(sentence: str, cited: "Candidate", subjects: set[str], expla
     said = key(sentence)
     named = {x for x in subjects if x in said}
     about = topics(cited.text)
-    if not explains and about and not any(t in x or x in t for t in about for x in subjects):
+    if not explains and any(_other(t, subjects) for t in about):
         return True  # the cited sentence is about another name ("엑스AI는 … 750억 달러")
     if any(x in cited_key for x in named or subjects):
         return False
@@ -75,6 +75,21 @@ def other_year(question: str, cited: str) -> bool:
 
 
 WINDOW_BEFORE = 250  # characters before a cited sentence where its subject may be named (about 3 sentences)
+
+
+def _other(topic: str, subjects: set[str]) -> bool:
+    """The topic is none of the subjects, written in the same script ("딥시크" cannot be told
+    from "deepseek" by its letters: no verdict then).
+
+    >>> _other("엑스ai", {"오픈ai"}), _other("딥시크", {"deepseekr1"}), _other("브로드컴", {"브로드컴"})
+    (True, False, False)
+    """
+    same = [x for x in subjects if _hangul(x) == _hangul(topic)]
+    return bool(same) and not any(topic in x or x in topic for x in same)
+
+
+def _hangul(text: str) -> bool:
+    return any("가" <= ch <= "힣" for ch in text)
 
 
 def topics(sentence: str) -> set[str]:

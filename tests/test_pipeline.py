@@ -302,3 +302,13 @@ def test_a_follow_up_pointing_at_the_previous_answer_asks_about_what_it_named(pi
     answer = pipeline.ask("거기 전기차 주문은 몇 대야?", [earlier]).answer
     assert answer.question.startswith("샤오미 전기차 주문은 몇 대야?") and answer.asked == "거기 전기차 주문은 몇 대야?"
     assert not answer.refused and "9만" in answer.text
+
+
+def test_a_follow_up_about_another_year_does_not_get_this_year_s_figure(pipeline, fake_generator, tmp_path):
+    (tmp_path / "festival.md").write_text("# 탈춤축제\n올해 탈춤축제에는 148만 명이 다녀갔다. 지난해에는 88만 명이 찾았다.", encoding="utf-8")
+    pipeline.add_files([tmp_path / "festival.md"])
+    fake_generator.enqueue("탈춤축제에는 148만 명이 다녀갔다 [1].")
+    fake_generator.enqueue("탈춤축제에는 148만 명이 다녀갔다 [1].")
+    earlier = Turn("탈춤축제 올해 몇 명 왔어?", "148만 명이 다녀갔다 [1].")
+    answer = pipeline.ask("그럼 작년엔?", [earlier]).answer
+    assert answer.question == "탈춤축제 작년 몇 명 왔어?" and answer.refused

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.question import in_korean, needs_context, standalone, swap_entity
+from rag.question import needs_context, standalone, swap_entity
 from rag.small_talk import SMALL_TALK, small_talk
 from rag.types import Turn
 
@@ -125,22 +125,3 @@ def test_needs_context(question, needs):
 def test_a_long_follow_up_is_no_bare_noun_phrase():
     assert swap_entity("브로드컴 주가는 왜 올랐어?", NVIDIA) is None
     assert swap_entity("그럼 브로드컴은?", "왜 떨어졌어?") is None  # no subject to swap
-
-
-def test_an_english_question_is_asked_in_korean_beside_the_original(fake_generator):
-    fake_generator.enqueue("엔비디아 주가는 왜 떨어졌어?\n")
-    assert in_korean("Why did Nvidia stock fall?", fake_generator) == "엔비디아 주가는 왜 떨어졌어? (Why did Nvidia stock fall?)"
-    [(messages, max_tokens)] = fake_generator.requests
-    assert messages[-1] == {"role": "user", "content": "Why did Nvidia stock fall?"} and max_tokens <= 64
-
-
-@pytest.mark.parametrize("question", ["엔비디아 주가는 왜 떨어졌어?", "DeepSeek R1 언제 공개됐어?", "2024?"])
-def test_a_question_with_korean_in_it_or_no_english_is_left_alone(fake_generator, question):
-    assert in_korean(question, fake_generator) == question
-    assert fake_generator.requests == []
-
-
-@pytest.mark.parametrize("bad", ["", "Why did Nvidia stock fall?", "엔비디아 " * 30, "영어 질문: Why did Nvidia stock fall?"])
-def test_an_unusable_translation_keeps_the_english_question(fake_generator, bad):
-    fake_generator.enqueue(bad)
-    assert in_korean("Why did Nvidia stock fall?", fake_generator) == "Why did Nvidia stock fall?"
