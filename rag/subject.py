@@ -27,7 +27,7 @@ def question_subjects(question: str) -> set[str]:
     return {key(text) for text, _ in lead + named if len(key(text)) > 1}
 
 
-def changed_subject(sentence: str, cited: "Candidate", subjects: set[str], explains: bool = False) -> bool:
+def changed_subject(sentence: str, cited: Candidate, subjects: set[str], explains: bool = False) -> bool:
     """The answer sentence gives the cited sentence's fact to another subject.
 
     The words can all match while the subject changed: "브로드컴 주가는 … 5,930억달러 감소"
