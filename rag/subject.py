@@ -45,6 +45,8 @@ def changed_subject(sentence: str, cited: Candidate, subjects: set[str], explain
     (True, True)
     >>> changed_subject("엔비디아는 5,930억달러 감소했다.", c, {"엔비디아"}), changed_subject("5,930억달러 감소했다.", c, set())
     (False, False)
+    >>> changed_subject("엔비디아입니다.", c, {"시가총액"})  # the cited sentence's topic is the answer
+    False
     """
     if not subjects:
         return False
@@ -52,8 +54,10 @@ def changed_subject(sentence: str, cited: Candidate, subjects: set[str], explain
     said = key(sentence)
     named = {x for x in subjects if x in said}
     about = topics(cited.text)
-    if not explains and any(_other(t, subjects) for t in about):
-        return True  # the cited sentence is about another name ("엑스AI는 … 750억 달러")
+    # the cited sentence is about another name ("엑스AI는 … 750억 달러") - unless that name is
+    # the answer ("조던 토마스입니다" for "바이오쇼크 PS3판 감독은?" on "조던 토마스는 …")
+    if not explains and any(_other(t, subjects) and t not in said for t in about):
+        return True
     if any(x in cited_key for x in named or subjects):
         return False
     before = key(cited.source.article.text[max(0, cited.start - WINDOW_BEFORE) : cited.start])
