@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import store
 from .check import cut_loop, gives_what_asked, until_loop
-from .cite import attach, is_refusal, may_be_refusal
+from .cite import attach, is_refusal, may_be_refusal, strip_markers
 from .config import Config
 from .embed import Embedder
 from .generate import Generator
@@ -147,7 +147,7 @@ class Pipeline:
             clock.lap("cite")
             if citations:
                 # an answer without what was asked (no age for "몇 살") is a guess from a nearby sentence
-                return (text, citations) if gives_what_asked(question, text) else ("", [])
+                return (text, citations) if gives_what_asked(question, strip_markers(text)) else ("", [])
         return "", []
 
     def _reply(self, messages: list[dict[str, str]], insist: bool, clock: Clock) -> collections.abc.Generator[str, None, str]:

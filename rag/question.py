@@ -18,13 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from .cite import strip_markers
 from .errors import RagError
 from .generate import Generator
 from .korean import NOUN_TAGS, PROPER_TAGS, SUBJECT_TAGS, SUBJECT_TAIL_TAGS, key, kiwi
 from .prompt import REFUSAL
 from .types import Turn
-
-MARKERS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 
 MAX_QUESTION = 1000
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # terminal colour codes pasted with the text
@@ -148,13 +147,14 @@ def point(question: str, last: Turn) -> str | None:
     '펭바이 원래 무슨 자리에 있었어? (화훙반도체 사장)'
     """
     pointer = _POINTER.search(question)
-    if not pointer:
+    if not pointer or REFUSAL in last.answer:
         return None
     asked = key(last.question + question)
-    named = [n for n in names(MARKERS.sub(" ", last.answer)) if key(n) not in asked]
-    if not named or REFUSAL in last.answer:
+    named = [n for n in names(strip_markers(last.answer)) if key(n) not in asked]
+    if not named:
         return None
-    context = " ".join(w for w in _nouns(last.question, every=True) if key(w) not in key(named[0]))
+    nouns = [t.form for t in kiwi().tokenize(last.question) if t.tag in NOUN_TAGS]
+    context = " ".join(w for w in nouns if key(w) not in key(named[0]))
     pointed = question[: pointer.start()] + named[0] + question[pointer.end() :]
     return f"{pointed} ({context})" if context else pointed
 
@@ -209,11 +209,8 @@ def _llm_rewrite(generator: Generator, question: str, last: Turn) -> str | None:
     return out
 
 
-def _nouns(text: str, every: bool = False) -> list[str]:
-    """The proper nouns of a question, or its first common noun if it has none (`every`: all
-    its nouns)."""
+def _nouns(text: str) -> list[str]:
+    """The proper nouns of a question, or its first common noun if it has none."""
     toks = kiwi().tokenize(text)
-    if every:
-        return [t.form for t in toks if t.tag in NOUN_TAGS]
     proper = [t.form for t in toks if t.tag in PROPER_TAGS]
     return proper or [t.form for t in toks if t.tag == "NNG"][:1]

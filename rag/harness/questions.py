@@ -120,7 +120,7 @@ def ask_in_chat(pipeline: Pipeline, q: RealQuestion) -> Answer:
 
 def corpus_articles(name: str, config: Config, questions: list[RealQuestion], limit: int | None = None) -> Corpus:
     """The corpus's articles; with `limit`, the questions' gold articles and a fixed sample of
-    the others, `limit` in all (a month of news takes about 40 minutes to embed here)."""
+    the others, `limit` in all (a month of news is about 8,000 chunks: over an hour of embedding here)."""
     path = CORPORA[name] or config.articles_dir
     if not path.exists():
         raise ConfigError(f"The {name} corpus is not at {path}.")
@@ -160,12 +160,12 @@ def score(records: list[dict]) -> dict:
 
 def run_real(config: Config, path: Path, split: str = "all", corpus: str | None = None, articles_limit: int | None = None,
              progress: Callable[[str], None] = print) -> dict:
-    questions = [q for q in load_questions(path) if split in ("all", q.split) and corpus in (None, q.corpus)]
+    everything = load_questions(path)  # every split's gold stays in a sampled corpus, so tune and test see one index
+    questions = [q for q in everything if split in ("all", q.split) and corpus in (None, q.corpus)]
     embedder = load_embedder(config, progress)
     generator = load_generator(config, progress)
     records = []
     for name in sorted({q.corpus for q in questions}):
-        everything = load_questions(path)  # every split's gold stays in a sampled corpus, so tune and test see one index
         articles = corpus_articles(name, config, [q for q in everything if q.corpus == name], articles_limit)
         folder = config.cache_dir / "eval" / f"real-{name}{f'-{articles_limit}' if articles_limit else ''}"
         progress(f"평가 색인 / evaluation index: {len(articles.articles)} articles of {name} → {folder}")
