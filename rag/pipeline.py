@@ -112,22 +112,23 @@ class Pipeline:
         held = coverage(words, sources) >= s.min_coverage
         similar = max((h.similarity or 0.0 for h in hits), default=0.0) >= s.min_similarity
         clock.lap("select")
-        text, citations = "", []
+        text, citations, refusal = "", [], "unrelated"
         if held or similar:
-            text, citations = yield from self._cited_reply(question, sources, held, clock)
-        refused = not citations  # an answer no source sentence supports is not given
+            text, citations, refusal = yield from self._cited_reply(question, sources, held, clock)
         return Answer(
             question=question,
-            text=REFUSAL if refused else text,
-            refused=refused,
+            text=REFUSAL if refusal else text,
+            refused=refusal is not None,
             citations=tuple(citations),
             hits=tuple(hits),
             timings=clock.timings(),
             asked=asked if asked != question else None,
+            refusal=refusal,
         )
 
-    def _cited_reply(self, question: str, sources: list[Source], insist: bool, clock: Clock) -> collections.abc.Generator[str, None, tuple[str, list[Citation]]]:
-        """The model's reply with its citations checked ("", [] when nothing survives).
+    def _cited_reply(self, question: str, sources: list[Source], insist: bool, clock: Clock) -> collections.abc.Generator[str, None, tuple[str, list[Citation], str | None]]:
+        """The model's reply with its citations checked, and why it is refused (None when it is not;
+        an answer no source sentence supports is not given).
 
         Shown the worked examples the model can still mangle a name ("디닉스크" for
         "딥시크"); when no sentence of the reply survives the citation check, it is asked
@@ -142,13 +143,13 @@ class Pipeline:
             reply = yield from self._reply(messages, insist, clock)
             clock.lap("generate")
             if is_refusal(reply):
-                break
+                return "", [], "model"
             text, citations = attach(cut_loop(reply), sources, self.embedder, self.config.settings, question)
             clock.lap("cite")
             if citations:
                 # an answer without what was asked (no age for "몇 살") is a guess from a nearby sentence
-                return (text, citations) if gives_what_asked(question, strip_markers(text)) else ("", [])
-        return "", []
+                return (text, citations, None) if gives_what_asked(question, strip_markers(text)) else ("", [], "not-asked")
+        return "", [], "unsupported"
 
     def _reply(self, messages: list[dict[str, str]], insist: bool, clock: Clock) -> collections.abc.Generator[str, None, str]:
         """Stream the model's reply and return it; if `insist`, a refusal is not shown but

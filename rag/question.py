@@ -56,6 +56,9 @@ _POINTER = re.compile(r"그\s?(?:사람|분|회사|기업|나라|모델|제품|�
 # time words a bare follow-up ("그럼 작년엔?") puts in place of the previous question's
 _TIME = re.compile(r"올해|작년|지난해|내년|이번 ?달|지난달|다음 ?달|이번 ?주|지난주|오늘|어제|내일|이번에?")
 
+# what may describe the noun of a bare follow-up: "준우승한", "새로 취임한"
+_DESCRIBING = NOUN_TAGS | {"XPN", "XSV", "XSA", "VV", "VA", "MAG", "ETM"}
+
 REWRITE_PROMPT = """이전 질문과 답을 참고해 마지막 질문을 혼자서도 뜻이 통하는 완전한 질문으로 고쳐 쓰세요. 고쳐 쓴 질문 한 문장만 출력하세요.
 
 예시:
@@ -104,16 +107,21 @@ def swap_entity(question: str, previous: str) -> str | None:
     '안동 탈춤축제 작년 몇 명 왔어?'
     >>> swap_entity("그럼 러브컨은?", "빅터 앰브로스 몇 살이야?")
     '러브컨 몇 살이야?'
+    >>> swap_entity("그럼 준우승한 삼성은?", "KIA 배당금 얼마 받아?")
+    '준우승한 삼성 배당금 얼마 받아?'
     >>> swap_entity("브로드컴 주가는 왜 올랐어?", "엔비디아 주가는 왜 떨어졌어?") is None
     True
     """
     body = _LEAD.sub("", question).strip().rstrip("?？ ")
     toks = kiwi().tokenize(body)
-    if not toks or len(toks) > 5:
+    if not toks or len(toks) > 6:
         return None
     while toks and toks[-1].tag.startswith("J"):  # trailing particles: 은/는/이/가/도, 에+는
         toks = toks[:-1]
-    if not toks or any(t.tag not in NOUN_TAGS for t in toks):
+    # a noun phrase, perhaps described first ("준우승한 삼성": 준+우승+하+ᆫ, then the noun)
+    described = max((i + 1 for i, t in enumerate(toks) if t.tag == "ETM"), default=0)
+    if (not toks[described:] or any(t.tag not in NOUN_TAGS for t in toks[described:])
+            or any(t.tag not in _DESCRIBING for t in toks[:described])):
         return None
     entity = body[toks[0].start : toks[-1].end]
     if _TIME.fullmatch(entity) and (when := _TIME.search(previous)):

@@ -55,13 +55,33 @@ def changed_subject(sentence: str, cited: Candidate, subjects: set[str], explain
     named = {x for x in subjects if x in said}
     about = topics(cited.text)
     # the cited sentence is about another name ("엑스AI는 … 750억 달러") - unless that name is
-    # the answer ("조던 토마스입니다" for "바이오쇼크 PS3판 감독은?" on "조던 토마스는 …")
-    if not explains and any(_other(t, subjects) and t not in said for t in about):
+    # the answer ("조던 토마스입니다" for "바이오쇼크 PS3판 감독은?" on "조던 토마스는 …"), or the
+    # answer's fact comes after the subject, nearer than after the other name ("차범근은 수비수
+    # 홍명보에게까지 …" after "가모 슈 감독은 …")
+    others = {t for t in about if _other(t, subjects) and t not in said}
+    if not explains and others and not _follows_subject(sentence, cited_key, subjects, others):
         return True
     if any(x in cited_key for x in named or subjects):
         return False
     before = key(cited.source.article.text[max(0, cited.start - WINDOW_BEFORE) : cited.start])
     return bool(named) and not any(x in before for x in named)
+
+
+def _follows_subject(sentence: str, cited_key: str, subjects: set[str], others: set[str]) -> bool:
+    """In the cited sentence, the answer's first noun, name or number comes after a subject of
+    the question, nearer than after any of the other names.
+
+    >>> _follows_subject("홍명보입니다.", key("가모 슈 감독은 수비전술을 폈고, 차범근은 홍명보에게 공격을 지시했다."), {"차범근"}, {"가모"})
+    True
+    >>> _follows_subject("5,930억달러입니다.", key("엔비디아는 5,930억달러 감소했고 브로드컴은 1% 올랐다."), {"브로드컴"}, {"엔비디아"})
+    False
+    """
+    facts = [k for t in kiwi().tokenize(sentence) if t.tag in NOUN_TAGS and len(k := key(t.form)) > 1 and k not in subjects]
+    at = next((i for f in facts if (i := cited_key.find(f)) >= 0), -1)
+    if at < 0:
+        return False
+    last = lambda names: max((cited_key.rfind(x, 0, at) for x in names), default=-1)  # noqa: E731
+    return last(subjects) > last(others)
 
 
 _YEARS = {"작년": "last", "지난해": "last", "전년": "last", "올해": "this", "금년": "this", "내년": "next", "이듬해": "next"}

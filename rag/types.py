@@ -104,6 +104,10 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     asked: str | None = None  # what the person typed, when `question` is its standalone rewrite
+    # why it was refused: "unrelated" (nothing found is about it, the model was not asked),
+    # "model" (the model said the articles lack it), "unsupported" (no sentence of the reply
+    # survived the citation check), "not-asked" (the reply lacks what was asked)
+    refusal: str | None = None
 
 
 def citation_dict(c: Citation) -> dict:
@@ -147,6 +151,7 @@ def answer_dict(a: Answer) -> dict:
         "asked": a.asked or a.question,
         "answer": a.text,
         "refused": a.refused,
+        "refusal": a.refusal,
         "citations": [citation_dict(c) for c in a.citations],
         "hits": [hit_dict(r, h) for r, h in enumerate(a.hits, 1)],
         "timings": a.timings,

@@ -136,7 +136,7 @@ def test_question_with_invisible_characters_is_answered(pipeline, fake_generator
 def test_question_no_source_sentence_is_about_is_refused_without_the_model(pipeline, fake_generator):
     pieces, answer = streamed(pipeline, "삼성전자의 3분기 영업이익은 얼마야?")
     assert pieces == [] and fake_generator.requests == []
-    assert answer.refused and answer.text == REFUSAL and answer.citations == ()
+    assert answer.refused and answer.text == REFUSAL and answer.citations == () and answer.refusal == "unrelated"
 
 
 def test_a_refusal_despite_a_supporting_sentence_is_asked_again_with_an_answering_opening(pipeline, fake_generator):
@@ -146,7 +146,7 @@ def test_a_refusal_despite_a_supporting_sentence_is_asked_again_with_an_answerin
     assert "찾을 수 없" not in "".join(pieces)  # the first reply was never shown
     assert fake_generator.prefixes == ["", ANSWER_OPENING]
     assert "".join(pieces) == f"{ANSWER_OPENING} 엔비디아 주가가 17% 폭락했다 [1]."
-    assert not answer.refused and answer.citations[0].quote == "엔비디아 주가가 17% 폭락했다."
+    assert not answer.refused and answer.refusal is None and answer.citations[0].quote == "엔비디아 주가가 17% 폭락했다."
 
 
 def test_a_reply_that_only_starts_like_the_refusal_is_shown_as_it_comes(pipeline, fake_generator):
@@ -163,7 +163,7 @@ def test_a_refusal_is_kept_when_only_a_similar_chunk_was_found(pipeline, fake_ge
     fake_generator.enqueue(["제공된 기사에서", " 답을 찾을 수 없습니다."])
     pieces, answer = streamed(pipeline, "엔비디아 주가는 얼마나 폭락했어?")
     assert fake_generator.prefixes == [""]
-    assert "".join(pieces) == REFUSAL and answer.refused
+    assert "".join(pieces) == REFUSAL and answer.refused and answer.refusal == "model"
 
 
 def test_worked_examples_precede_every_question_unchanged(pipeline, fake_generator):
@@ -280,7 +280,7 @@ def test_a_reply_that_loops_is_cut_where_the_repeat_begins(pipeline, fake_genera
 def test_an_answer_without_what_was_asked_is_refused(pipeline, fake_generator):
     fake_generator.enqueue("샤오미가 첫 전기차를 공개했다 [1].")  # cited and supported, but no number
     answer = pipeline.ask("샤오미 전기차 주문은 몇 대야?").answer
-    assert answer.refused and answer.text == REFUSAL
+    assert answer.refused and answer.text == REFUSAL and answer.refusal == "not-asked"
 
 
 def test_one_subject_s_fact_is_not_given_to_another(pipeline, fake_generator, tmp_path):
@@ -290,7 +290,7 @@ def test_one_subject_s_fact_is_not_given_to_another(pipeline, fake_generator, tm
     fake_generator.enqueue("브로드컴은 시가총액이 5,930억달러 감소했다 [1].")  # every word is in the cited sentence
     fake_generator.enqueue("브로드컴 시가총액이 5,930억달러 감소했다 [1].")
     answer = pipeline.ask("브로드컴 시가총액은 얼마나 줄었어?").answer
-    assert answer.refused
+    assert answer.refused and answer.refusal == "unsupported"
     fake_generator.enqueue("브로드컴은 1% 올랐다 [1].")
     answer = pipeline.ask("브로드컴 주가는 얼마나 올랐어?").answer
     assert not answer.refused and answer.citations[0].quote == "역시 폭락했던 브로드컴은 1% 올랐다."

@@ -65,13 +65,16 @@ def test_is_right(q, a, right):
 
 def test_scores_count_refusals_by_answerability():
     records = [
-        {"kind": "fact", "answerable": True, "refused": True, "right": False, "said_wrong": False, "korean": True, "seconds": 1.0},
-        {"kind": "fact", "answerable": True, "refused": False, "right": True, "said_wrong": False, "korean": True, "seconds": 3.0},
+        {"kind": "fact", "answerable": True, "refused": True, "right": False, "said_wrong": False, "korean": True, "seconds": 1.0,
+         "refusal": "not-asked", "gold_rank": None},
+        {"kind": "fact", "answerable": True, "refused": False, "right": True, "said_wrong": False, "korean": True, "seconds": 3.0,
+         "refusal": None, "gold_rank": 1},
         {"kind": "absent-topic", "answerable": False, "refused": True, "right": True, "said_wrong": False, "korean": True, "seconds": 2.0},
     ]
     s = score(records)
     assert s["kinds"]["fact"]["false_refusal"] == 0.5 and s["kinds"]["fact"]["right"] == 0.5
     assert s["all"]["refused_absent"] == 1.0 and s["all"]["seconds_mean"] == 2.0
+    assert s["answerable"]["refusals"] == {"not-asked": 1} and s["answerable"]["gold_retrieved"] == 0.5
 
 
 def test_a_broken_line_is_named(tmp_path):

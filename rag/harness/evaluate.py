@@ -126,6 +126,7 @@ class AnswerRecord:
     korean: bool
     seconds: float
     quotes: list[str] = field(default_factory=list)
+    refusal: str | None = None  # why it was refused (Answer.refusal)
 
 
 def answer_scores(pipeline: Pipeline, questions: list[Question], on_record: Callable | None = None) -> tuple[dict, list]:
@@ -145,6 +146,7 @@ def answer_scores(pipeline: Pipeline, questions: list[Question], on_record: Call
             korean=is_korean(answer, q.text),
             seconds=round(time.perf_counter() - t, 2),
             quotes=[c.quote for c in answer.citations],
+            refusal=answer.refusal,
         )
         records.append(rec)
         if on_record:
@@ -165,7 +167,8 @@ def refusal_scores(pipeline: Pipeline, questions: list[Question]) -> tuple[dict,
     records = [(q.text, pipeline.ask(q.text).answer) for q in questions]
     n = len(records) or 1
     return {"refusal": round(sum(a.refused for _, a in records) / n, 4)}, [
-        {"question": t, "answer": a.text, "refused": a.refused} for t, a in records
+        {"question": t, "answer": a.text, "refused": a.refused, "refusal": a.refusal,
+         "similarity": round(max((h.similarity or 0.0 for h in a.hits), default=0.0), 3)} for t, a in records
     ]
 
 

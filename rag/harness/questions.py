@@ -18,7 +18,7 @@ import json
 import random
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -109,13 +109,21 @@ def is_right(q: RealQuestion, answer: Answer) -> bool:
     return not answer.refused and found and cites_gold and not said_wrong(q, answer)
 
 
-def ask_in_chat(pipeline: Pipeline, q: RealQuestion) -> Answer:
-    """Ask the question after its history, in one conversation, as the chat page does."""
+def gold_rank(q: RealQuestion, answer: Answer) -> int | None:
+    """Where the first gold article came among the hits (1 = top), None when it did not: tells a
+    retrieval miss from an answer-stage loss."""
+    ranks = [r for r, h in enumerate(answer.hits, 1) if where(h.article) in q.gold]
+    return min(ranks, default=None)
+
+
+def ask_in_chat(pipeline: Pipeline, q: RealQuestion) -> tuple[Answer, list[Turn]]:
+    """Ask the question after its history, in one conversation, as the chat page does; return
+    its answer and the turns before it."""
     turns: list[Turn] = []
     for earlier in q.history:
         answer = pipeline.ask(earlier, turns).answer
         turns.append(Turn(answer.question, answer.text))
-    return pipeline.ask(q.question, turns).answer
+    return pipeline.ask(q.question, turns).answer, turns
 
 
 def corpus_articles(name: str, config: Config, questions: list[RealQuestion], limit: int | None = None) -> Corpus:
@@ -146,6 +154,9 @@ def score(records: list[dict]) -> dict:
             "false_refusal": round(sum(r["refused"] for r in answerable) / len(answerable), 4) if answerable else None,
             "refused_absent": round(sum(r["refused"] for r in absent) / len(absent), 4) if absent else None,
             "wrong_attribution": sum(r["said_wrong"] for r in rs),
+            # where answerable questions were lost: retrieval (gold not among the hits) or the answer stage
+            "gold_retrieved": round(sum(r.get("gold_rank") is not None for r in answerable) / len(answerable), 4) if answerable else None,
+            "refusals": dict(Counter(r.get("refusal") for r in answerable if r["refused"])),
             "korean_only": round(sum(r["korean"] for r in rs) / len(rs), 4),
             "seconds_mean": round(sum(r["seconds"] for r in rs) / len(rs), 2),
         }
@@ -174,11 +185,12 @@ def run_real(config: Config, path: Path, split: str = "all", corpus: str | None 
         pipeline = Pipeline(config, index, embedder, generator)
         for q in (q for q in questions if q.corpus == name):
             t = time.perf_counter()
-            answer = ask_in_chat(pipeline, q)
+            answer, turns = ask_in_chat(pipeline, q)
             rec = {**asdict(q), "answer": answer.text, "refused": answer.refused, "right": is_right(q, answer),
                    "said_wrong": said_wrong(q, answer), "korean": is_korean(answer, q.question),
                    "seconds": round(time.perf_counter() - t, 2), "rewritten": answer.question,
-                   "cited": [where(c.article) for c in answer.citations]}
+                   "cited": [where(c.article) for c in answer.citations], "refusal": answer.refusal,
+                   "gold_rank": gold_rank(q, answer), "turns": [asdict(t) for t in turns]}
             records.append(rec)
             progress(f"  {'✓' if rec['right'] else '✗'} {q.id} {q.question} → {answer.text[:70]}")
     return {"file": str(path), "split": split, "corpus": corpus or "all", "news_articles": articles_limit or "all",
@@ -191,10 +203,13 @@ def format_real(report: dict) -> str:
     lines = [f"{report['file']} · split {report['split']} · corpus {report['corpus']} · {s['all']['n']} questions",
              "", f"{'kind':14} {'n':>4} {'right':>7} {'false ref':>10} {'ref absent':>11} {'wrong':>6} {'s/ans':>6}"]
     rows = [*s["kinds"].items(), ("answerable", s["answerable"]), ("all", s["all"])]
+    pct = lambda v: "-" if v is None else f"{v:.0%}"  # noqa: E731
     for kind, m in rows:
         if not m:
             continue
-        pct = lambda v: "-" if v is None else f"{v:.0%}"  # noqa: E731
         lines.append(f"{kind:14} {m['n']:4} {pct(m['right']):>7} {pct(m['false_refusal']):>10} "
                      f"{pct(m['refused_absent']):>11} {m['wrong_attribution']:6} {m['seconds_mean']:6}")
+    if a := s["answerable"]:
+        lines += ["", f"answerable: gold article among the hits {pct(a['gold_retrieved'])}; refused by "
+                  + (", ".join(f"{why} {n}" for why, n in sorted(a["refusals"].items(), key=str)) or "-")]
     return "\n".join(lines)
