@@ -37,6 +37,8 @@ def changed_subject(sentence: str, cited: Candidate, subjects: set[str], explain
     sentence is not about a name of its own ("X는 …"). A sentence not naming the subject
     ("5,930억달러입니다") must not rest on a sentence about another name ("엑스AI는 …") either,
     unless the question asks why or how (`explains`): a cause is often another subject's doing.
+    Nor must the cited sentence give the answer's fact to another name by "의" ("오픈AI의
+    창립자인 샘 올트먼" is no answer to "딥시크 창업자 이름이 뭐야?").
 
     >>> from rag.types import Article, Source
     >>> from rag.cite import Candidate
@@ -59,6 +61,8 @@ def changed_subject(sentence: str, cited: Candidate, subjects: set[str], explain
     # answer's fact comes after the subject, nearer than after the other name ("차범근은 수비수
     # 홍명보에게까지 …" after "가모 슈 감독은 …")
     others = {t for t in about if _other(t, subjects) and t not in said}
+    if not explains and (o := owner(sentence, cited.text, subjects)) and _other(o, subjects) and o not in said:
+        return True
     if not explains and others and not _follows_subject(sentence, cited_key, subjects, others):
         return True
     if any(x in cited_key for x in named or subjects):
@@ -76,12 +80,45 @@ def _follows_subject(sentence: str, cited_key: str, subjects: set[str], others: 
     >>> _follows_subject("5,930억달러입니다.", key("엔비디아는 5,930억달러 감소했고 브로드컴은 1% 올랐다."), {"브로드컴"}, {"엔비디아"})
     False
     """
-    facts = [k for t in kiwi().tokenize(sentence) if t.tag in NOUN_TAGS and len(k := key(t.form)) > 1 and k not in subjects]
-    at = next((i for f in facts if (i := cited_key.find(f)) >= 0), -1)
+    at = next((i for f in _facts(sentence, subjects) if (i := cited_key.find(f)) >= 0), -1)
     if at < 0:
         return False
     last = lambda names: max((cited_key.rfind(x, 0, at) for x in names), default=-1)  # noqa: E731
     return last(subjects) > last(others)
+
+
+def owner(sentence: str, cited: str, subjects: set[str]) -> str | None:
+    """The name the cited sentence gives the answer's first noun, name or number to, by "의":
+    "오픈AI의 창립자인 샘 올트먼" makes 샘 올트먼 오픈AI's, whatever the question asked about.
+
+    >>> owner("샘 올트먼입니다.", "오픈AI의 창립자인 샘 올트먼을 포함한 경영진도 놀랐다.", {"딥시크"})
+    '오픈ai'
+    >>> owner("오가타 다케토라입니다.", "아사히 신문사 전 부사장 오가타 다케토라를 임명했다.", {"아사히"}) is None
+    True
+    """
+    cited_key = key(cited)
+    found = next((i for f in _facts(sentence, subjects) if (i := cited_key.find(f)) >= 0), None)
+    if found is None:
+        return None
+    where = [i for i, ch in enumerate(cited) if key(ch)][found]  # from the key back to the text
+    toks = kiwi().tokenize(cited)
+    i = next((n for n, t in enumerate(toks) if t.end > where), 0) - 1
+    while i >= 0 and toks[i].tag in _IN_PHRASE:  # back over "창립자인", "전 부사장"
+        i -= 1
+    run = []
+    for t in reversed(toks[:i] if i > 0 and toks[i].tag == "JKG" else []):
+        if t.tag not in NOUN_TAGS or (run and t.end != run[0].start):
+            break
+        run.insert(0, t)
+    return key(cited[run[0].start : run[-1].end]) if any(t.tag in PROPER_TAGS for t in run) else None
+
+
+_IN_PHRASE = NOUN_TAGS | {"NNB", "VCP", "ETM", "XSN", "MM"}
+
+
+def _facts(sentence: str, subjects: set[str]) -> list[str]:
+    """The answer sentence's nouns, names and numbers other than the question's subjects, as keys."""
+    return [k for t in kiwi().tokenize(sentence) if t.tag in NOUN_TAGS and len(k := key(t.form)) > 1 and k not in subjects]
 
 
 _YEARS = {"작년": "last", "지난해": "last", "전년": "last", "올해": "this", "금년": "this", "내년": "next", "이듬해": "next"}
@@ -117,12 +154,13 @@ def _hangul(text: str) -> bool:
 
 
 def topics(sentence: str) -> set[str]:
-    """The names the sentence is about: a name run marked as topic or subject ("엔비디아는").
+    """The names the sentence is about: a name run marked as topic or subject ("엔비디아는"),
+    or owning it ("엑스AI의 기업 가치는").
 
     >>> sorted(topics("역시 전 날 폭락했던 브로드컴과 오라클은 각각 1%, 2%씩 올랐다.")), topics("시가총액은 줄었다.")
     (['브로드컴', '오라클'], set())
-    >>> topics("호주 정부는 2월 4일 딥시크 사용을 금지했다.")
-    {'호주'}
+    >>> topics("호주 정부는 2월 4일 딥시크 사용을 금지했다."), topics("현재 엑스AI의 기업 가치는 약 750억 달러다.")
+    ({'호주'}, {'엑스ai'})
     """
     toks = kiwi().tokenize(sentence)
     runs = _noun_runs(sentence, toks)
@@ -135,7 +173,16 @@ def topics(sentence: str) -> set[str]:
             while joined[0] > 0 and _joins(toks, runs[joined[0] - 1][1][-1], run[0] if joined[0] == i else runs[joined[0]][1][0]):
                 joined.insert(0, joined[0] - 1)
             out |= {key(runs[j][0]) for j in joined if any(t.tag in PROPER_TAGS for t in runs[j][1])}
+            owner = runs[joined[0] - 1] if joined[0] > 0 else None  # "엑스AI의 기업 가치는": 엑스AI's
+            if owner and any(t.tag in PROPER_TAGS for t in owner[1]) and _owns(toks, owner[1][-1], runs[joined[0]][1][0]):
+                out.add(key(owner[0]))
     return out
+
+
+def _owns(toks, left, right) -> bool:
+    """Only "의" stands between two noun runs ("엑스AI의 기업")."""
+    between = [t for t in toks if left.end <= t.start and t.end <= right.start]
+    return [t.tag for t in between] == ["JKG"]
 
 
 def _joins(toks, left, right) -> bool:

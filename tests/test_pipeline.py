@@ -283,6 +283,27 @@ def test_an_answer_without_what_was_asked_is_refused(pipeline, fake_generator):
     assert answer.refused and answer.text == REFUSAL and answer.refusal == "not-asked"
 
 
+def test_a_fact_owned_by_another_name_is_not_given_to_the_subject(pipeline, fake_generator, tmp_path):
+    (tmp_path / "xai.md").write_text("# 엑스AI\n현재 엑스AI의 기업 가치는 약 750억 달러로 평가된다. 오픈AI는 투자를 받았다.", encoding="utf-8")
+    pipeline.add_files([tmp_path / "xai.md"])
+    fake_generator.enqueue("750억 달러입니다 [1].")  # the sentence is about 엑스AI's value, not 오픈AI's
+    fake_generator.enqueue("750억 달러입니다 [1].")
+    assert pipeline.ask("오픈AI 기업 가치 얼마야?").answer.refusal == "unsupported"
+    fake_generator.enqueue("750억 달러입니다 [1].")
+    answer = pipeline.ask("엑스AI 기업 가치 얼마야?").answer
+    assert not answer.refused and "750억" in answer.text
+
+
+def test_a_name_another_name_owns_is_not_the_answer(pipeline, fake_generator, tmp_path):
+    (tmp_path / "ceo.md").write_text("# 딥시크\n딥시크의 모델에 오픈AI의 창립자인 샘 올트먼도 놀랐다.", encoding="utf-8")
+    pipeline.add_files([tmp_path / "ceo.md"])
+    fake_generator.enqueue("샘 올트먼입니다 [1].")
+    fake_generator.enqueue("샘 올트먼입니다 [1].")
+    assert pipeline.ask("딥시크 창립자 이름이 뭐야?").answer.refusal == "unsupported"
+    fake_generator.enqueue("샘 올트먼입니다 [1].")
+    assert not pipeline.ask("오픈AI 창립자 이름이 뭐야?").answer.refused
+
+
 def test_one_subject_s_fact_is_not_given_to_another(pipeline, fake_generator, tmp_path):
     (tmp_path / "market.md").write_text(
         "# 뉴욕증시\n엔비디아는 전 날 하락으로 시가총액이 5,930억달러 감소했다. 역시 폭락했던 브로드컴은 1% 올랐다.", encoding="utf-8")
