@@ -21,8 +21,12 @@ ASKS = (
                 r"주말|연말|연초|현지시간|이날|당일|(?:월|년)\s?(초|말|중순)")),
     # a share, a sum of money, a count, a size: the unit says which ("입장료 얼마?" is not "148만여 명")
     ("percent", re.compile(r"퍼센트|몇\s?(%|퍼|프로)|비율|(?i:percent)"), re.compile(r"%|퍼센트|프로")),
-    ("money", re.compile(r"(매출|가격|금액|예산|상금|배당금|비용|값|연봉|입장료|요금|기업\s?가치|시가총액|돈|빚|채무)[^?]{0,12}(얼마|몇)|"
-                         r"(얼마|몇)\s?(원|달러)"), re.compile(r"원|달러|엔|위안|유로|\$")),
+    # "값 얼마나 올랐어?" asks how much it changed: a percent answers it too
+    ("money", re.compile(r"(매출|가격|금액|예산|상금|배당금|비용|값|연봉|입장료|요금|기업\s?가치|시가총액|돈|빚|채무)[^?]{0,12}(얼마|몇)(?!나\s?"
+                         r"(올|오르|내렸|내려|떨어|줄|늘|빠|뛰|상승|하락|증가|감소|급등|급락|폭등|폭락))|"
+                         r"(얼마|몇)\s?(원|달러)"),
+     # "52억5000만" is money in a money question, "148만여 명" is not
+     re.compile(r"원|달러|엔|위안|유로|\$|\d\s*(조|억|만)(?![\d\s]*(여\s?)?(명|개|곳|대|건|회|번|마리|주))")),
     ("count", re.compile(r"몇\s?(명|개|곳|대|건|회|번|편|골|표|마리)"),
      re.compile(r"\d[\d,.만천백억조\s]*(여\s?)?(명|개|곳|대|건|회|번|편|골|표|마리)|절반|[한두세네]\s?(명|곳|개|번|마리)")),
     ("size", re.compile(r"몇\s?(센티|cm|킬로|kg|미터|톤|그램)|몸무게|크기|길이|높이"),
@@ -32,15 +36,37 @@ ASKS = (
 )
 
 
+def asks_why(question: str) -> bool:
+    """The question asks for a cause (it is asked without the worked examples, prompt.py).
+
+    >>> asks_why("엔비디아 주가는 왜 떨어졌어?"), asks_why("주가 하락의 원인은?"), asks_why("얼마나 떨어졌어?")
+    (True, True, False)
+    """
+    return bool(re.search(r"왜|이유|원인|까닭|(?i:\bwhy\b)", question))
+
+
+def asks_how(question: str) -> bool:
+    """The question asks for a way or a process.
+
+    >>> asks_how("딥시크가 어떻게 이렇게 빨리 컸대?"), asks_how("How is Aramco using DeepSeek?"), asks_how("How much?")
+    (True, True, False)
+    """
+    return bool(re.search(r"어떻게|어째서|(?i:\bhow\b(?! (much|many|old|long|big)))", question))
+
+
 def asked_for(question: str) -> str | None:
     """What the question asks for: "age", "when", "percent", "money", "count", "size", "amount",
     "who", or None (anything else).
 
     >>> asked_for("펭바이 나이 몇 살이야?"), asked_for("딥시크 다운로드수 몇회야"), asked_for("화훙반도체 새 사장 누구야?")
     ('age', 'count', 'who')
-    >>> asked_for("엔비디아 주가는 왜 떨어졌어?"), asked_for("언제 공개됐어?")
-    (None, 'when')
+    >>> asked_for("엔비디아 주가는 왜 떨어졌어?"), asked_for("언제 공개됐어?"), asked_for("노인회장은 왜 노인 나이를 올리자는 거야?")
+    (None, 'when', None)
+    >>> asked_for("시금치값 얼마나 올랐어?"), asked_for("시금치 한 단 값 얼마야?")
+    ('amount', 'money')
     """
+    if asks_why(question):  # "왜 노인 나이를 75세로 올리자는 거야?" asks a cause, not an age
+        return None
     for kind, asks, _ in ASKS:
         if asks.search(question):
             return kind

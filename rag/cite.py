@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .check import asks_how, asks_why
 from .config import Settings
 from .embed import Embedder
 from .korean import NAME_TAGS, key, kiwi, tokens
-from .prompt import REFUSAL, asks_how, asks_why
+from .prompt import REFUSAL
 from .split import sentence_spans
 from .subject import changed_subject, other_year, question_subjects
 from .types import Citation, Source

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .check import ASKS, asked_for
+from .check import ASKS, asked_for, asks_why
 from .config import Settings
 from .korean import tokens
 from .split import sentence_spans
@@ -108,7 +108,9 @@ def coverage(words: list[str], sources: list[Source]) -> float:
 # (seed 11, 60 questions: citations into the gold paragraph 90.0 % -> 95.2 %, span in the
 # answer 60 % both times, 7.8 -> 6.5 s per answer). The examples never change, and their KV
 # state is kept (generate.py), so they are not evaluated again per question. (Made-up news,
-# real format; why-questions go without them, see asks_why.)
+# real format; why-questions go without them: shown them, the model copies the first
+# sentences of a source, which tell what happened ("17% 폭락했다"), and leaves out the cause
+# told later ("딥시크 쇼크"); rule 3 alone makes it lead with the cause.)
 _SAMSUNG = ("반도체 · 2024-03-02", "삼성전자는 지난해 4분기 영업이익이 2조8천억원으로 집계됐다고 밝혔다. "
             "이는 전년 같은 기간보다 35% 줄어든 수치다. 메모리 반도체 가격 하락이 실적 부진의 주된 원인으로 꼽힌다.")
 _APPLE = ("스마트폰 · 2024-03-01", "애플은 아이폰 판매 부진으로 중국 시장 점유율 순위가 3위로 밀렸다. 1위는 화웨이가 차지했다.")
@@ -124,28 +126,6 @@ def build_messages(question: str, sources: list[Source], examples: bool = True) 
     for blocks, asked, reply in EXAMPLES if examples and not asks_why(question) else ():
         messages += [{"role": "user", "content": _turn(blocks, asked)}, {"role": "assistant", "content": reply}]
     return messages + [{"role": "user", "content": user_turn(question, sources)}]
-
-
-def asks_why(question: str) -> bool:
-    """A why-question is asked without the worked examples.
-
-    Shown them, the model copies the first sentences of a source, which tell what happened
-    ("17% 폭락했다"), and leaves out the cause told later ("딥시크 쇼크"); rule 3 alone makes
-    it lead with the cause. The system prompt stays the shared opening, so its KV state is
-    still reused.
-
-    >>> asks_why("엔비디아 주가는 왜 떨어졌어?"), asks_why("주가 하락의 원인은?"), asks_why("얼마나 떨어졌어?")
-    (True, True, False)
-    """
-    return bool(re.search(r"왜|이유|원인|까닭|(?i:\bwhy\b)", question))
-
-
-def asks_how(question: str) -> bool:
-    """
-    >>> asks_how("딥시크가 어떻게 이렇게 빨리 컸대?"), asks_how("How is Aramco using DeepSeek?"), asks_how("How much?")
-    (True, True, False)
-    """
-    return bool(re.search(r"어떻게|어째서|(?i:\bhow\b(?! (much|many|old|long|big)))", question))
 
 
 def user_turn(question: str, sources: list[Source]) -> str:

@@ -153,18 +153,29 @@ def point(question: str, last: Turn) -> str | None:
 
     >>> point("그 사람 원래 무슨 자리에 있었어?", Turn("화훙반도체 새 사장 누구야?", "화훙반도체 새 사장은 펭바이입니다 [1]."))
     '펭바이 원래 무슨 자리에 있었어? (화훙반도체 사장)'
+
+    An answer naming nobody new leaves the previous question's subject to point at:
+    >>> point("그 사람 어느 대학 교수야?", Turn("씨엘 아빠가 무슨 연구 성공했다며?", "혈당 측정 임상시험에 성공했다 [1]."))
+    '씨엘 아빠 어느 대학 교수야? (연구 성공)'
     """
     pointer = _POINTER.search(question)
     if not pointer or REFUSAL in last.answer:
         return None
     asked = key(last.question + question)
-    named = [n for n in names(strip_markers(last.answer)) if key(n) not in asked]
+    named = [n for n in names(strip_markers(last.answer)) if key(n) not in asked] or _subject_phrase(last.question)
     if not named:
         return None
     nouns = [t.form for t in kiwi().tokenize(last.question) if t.tag in NOUN_TAGS]
     context = " ".join(w for w in nouns if key(w) not in key(named[0]))
     pointed = question[: pointer.start()] + named[0] + question[pointer.end() :]
     return f"{pointed} ({context})" if context else pointed
+
+
+def _subject_phrase(question: str) -> list[str]:
+    """The noun phrase a question opens with when a subject particle follows it ("씨엘 아빠가")."""
+    toks = kiwi().tokenize(question)
+    n = next((i for i, t in enumerate(toks) if t.tag not in NOUN_TAGS), len(toks))
+    return [question[toks[0].start : toks[n - 1].end]] if 0 < n < len(toks) and toks[n].tag in ("JKS", "JX") else []
 
 
 def names(text: str) -> list[str]:

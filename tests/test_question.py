@@ -66,7 +66,7 @@ def test_an_unusable_rewrite_falls_back_to_the_previous_names(fake_generator, ba
 
 
 def test_without_a_model_the_previous_names_are_joined(fake_generator):
-    assert standalone("거기 창업자는?", [Turn("딥시크는 어떤 회사야?")], None) == "딥시크 거기 창업자는?"
+    assert standalone("거기 창업자는?", [Turn("딥시크 어떤 회사야?")], None) == "딥시크 거기 창업자는?"
 
 
 @pytest.mark.parametrize(
@@ -74,6 +74,8 @@ def test_without_a_model_the_previous_names_are_joined(fake_generator):
     [
         ("그 사람 원래 무슨 자리에 있었어?", Turn("화훙반도체 새 사장 누구야?", "화훙반도체 새 사장은 펭바이입니다 [1]."),
          "펭바이 원래 무슨 자리에 있었어? (화훙반도체 사장)"),
+        # the answer names nobody new: the pointer is the previous question's subject
+        ("거기 창업자는?", Turn("딥시크는 어떤 회사야?", "저렴한 추론 모델을 만든 스타트업입니다 [1]."), "딥시크 창업자는? (회사)"),
         ("거기는 언제 금지했는데?", Turn("딥시크를 정부 기기에서 금지한 나라 어디야?", "호주입니다 [1]."),
          "호주는 언제 금지했는데? (딥시크 정부 기기 금지 나라)"),
     ],
