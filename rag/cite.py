@@ -22,7 +22,7 @@ from .embed import Embedder
 from .korean import NAME_TAGS, key, kiwi, tokens
 from .prompt import REFUSAL
 from .split import sentence_spans
-from .subject import changed_subject, other_year, question_subjects
+from .subject import changed_subject, hangul_names, names_none_of, other_year, question_subjects
 from .types import Citation, Source
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
@@ -89,15 +89,20 @@ def attach(
         return strip_markers(answer), []
     known = key(" ".join([question, *(c.text for c in candidates)]))
     subjects, explains = question_subjects(question), asks_why(question) or asks_how(question)
+    names = hangul_names(question)
     scores = support_matrix([strip_markers(p) for p, _ in pieces], [c.text for c in candidates], embedder, settings)
     numbers: dict[tuple[str, int], int] = {}
     citations: list[Citation] = []
-    out = []
+    out: list[str] = []
     for (piece, named), row in zip(pieces, scores):
         choice = _choose(row, candidates, named, settings)
         text = strip_markers(piece)
         cand = candidates[choice] if choice is not None else None
         if cand is None or invented(text, known) or changed_subject(text, cand, subjects, explains) or other_year(question, cand.text):
+            continue
+        if names_none_of(names, f"{cand.source.article.title} {cand.source.article.text}"):
+            continue
+        if any(repeats(text, earlier) for earlier in out):
             continue
         where = (cand.source.article.id, cand.start)
         if where not in numbers:
@@ -105,6 +110,21 @@ def attach(
             citations.append(_citation(numbers[where], cand))
         out.append(_with_marker(text, numbers[where]))
     return " ".join(out), citations
+
+
+def repeats(sentence: str, earlier: str) -> bool:
+    """The sentence says again what an earlier one said: its names and numbers are all the
+    earlier's, as are most of its words (a small model restates its answer: "이는 …을 나타냅니다").
+
+    >>> repeats("이는 무 가격이 4월에 829원을 기록한 후 9월에 2139원으로 29% 올랐음을 나타냅니다.",
+    ...         "무 가격은 4월 100g에 829원이었지만, 9월 2139원으로 29% 올랐다 [1].")
+    True
+    >>> repeats("배추 가격도 58% 올랐다.", "무 가격은 29% 올랐다 [1].")
+    False
+    """
+    words, before = set(tokens(sentence)), set(tokens(strip_markers(earlier)))
+    facts = {t.form.lower() for t in kiwi().tokenize(sentence) if t.tag in NAME_TAGS}
+    return bool(facts) and facts <= before and len(words & before) >= 0.6 * len(words)
 
 
 def support_matrix(answer_sents: list[str], source_sents: list[str], embedder: Embedder | None, settings: Settings) -> np.ndarray:

@@ -27,6 +27,37 @@ def question_subjects(question: str) -> set[str]:
     return {key(text) for text, _ in lead + named if len(key(text)) > 1}
 
 
+def hangul_names(question: str) -> set[str]:
+    """The question's names written in Hangul, as keys (an English name may be spelled in
+    Hangul by the article: no verdict on those).
+
+    >>> sorted(hangul_names("일본 새 총리 누구야?")), sorted(hangul_names("Nvidia 주가 왜 떨어졌어?"))
+    (['일본'], [])
+    """
+    toks = kiwi().tokenize(question)
+    runs = _noun_runs(question, toks)
+    return {k for text, run in runs if any(t.tag in PROPER_TAGS for t in run) and _hangul(text) and len(k := key(text)) > 1}
+
+
+def names_none_of(names: set[str], article_text: str) -> bool:
+    """The article names none of the question's names: what it says is about something else
+    ("일본 새 총리 누구야?" answered from an article on 한덕수 총리). A name glued to the next
+    word's first syllable by missing spaces ("엔비디아주가왜") still counts, and a long name
+    is found by either half (a person named once in full, then by surname: "테드 번디" … "번디는").
+
+    >>> names_none_of({"일본"}, "한 총리는 국회에 출석했다"), names_none_of({"엔비디아주", "구글"}, "엔비디아 주가")
+    (True, False)
+    >>> names_none_of({"테드번디"}, "1972년 대학교를 졸업한 후에 번디는")
+    False
+    """
+    text = key(article_text)
+    def found(n: str) -> bool:
+        half = len(n) // 2
+        parts = [n, n[:-1] if len(n) > 2 else n] + ([n[:half], n[half:]] if len(n) >= 4 else [])
+        return any(p in text for p in parts)
+    return bool(names) and not any(found(n) for n in names)
+
+
 def changed_subject(sentence: str, cited: Candidate, subjects: set[str], explains: bool = False) -> bool:
     """The answer sentence gives the cited sentence's fact to another subject.
 

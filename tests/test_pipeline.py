@@ -277,6 +277,12 @@ def test_a_reply_that_loops_is_cut_where_the_repeat_begins(pipeline, fake_genera
     assert answer.text.count("17%") == 1 and not answer.refused
 
 
+def test_a_sentence_restating_the_answer_is_not_repeated(pipeline, fake_generator):
+    fake_generator.enqueue("엔비디아 주가가 17% 폭락했다 [1]. 이는 엔비디아 주가가 17% 폭락했음을 나타냅니다 [1].")
+    answer = pipeline.ask("엔비디아 주가는 얼마나 폭락했어?").answer
+    assert answer.text == "엔비디아 주가가 17% 폭락했다 [1]."
+
+
 def test_an_answer_without_what_was_asked_is_refused(pipeline, fake_generator):
     fake_generator.enqueue("샤오미가 첫 전기차를 공개했다 [1].")  # cited and supported, but no number
     answer = pipeline.ask("샤오미 전기차 주문은 몇 대야?").answer
@@ -302,6 +308,14 @@ def test_a_name_another_name_owns_is_not_the_answer(pipeline, fake_generator, tm
     assert pipeline.ask("딥시크 창립자 이름이 뭐야?").answer.refusal == "unsupported"
     fake_generator.enqueue("샘 올트먼입니다 [1].")
     assert not pipeline.ask("오픈AI 창립자 이름이 뭐야?").answer.refused
+
+
+def test_an_answer_from_an_article_naming_none_of_the_question_s_names_is_refused(pipeline, fake_generator, tmp_path):
+    (tmp_path / "pm.md").write_text("# 국회\n한 총리는 새 총리 인선에 대해 말을 아꼈다.", encoding="utf-8")
+    pipeline.add_files([tmp_path / "pm.md"])
+    fake_generator.enqueue("한 총리입니다 [1].")
+    fake_generator.enqueue("한 총리입니다 [1].")
+    assert pipeline.ask("일본 새 총리 누구야?").answer.refusal == "unsupported"
 
 
 def test_one_subject_s_fact_is_not_given_to_another(pipeline, fake_generator, tmp_path):
