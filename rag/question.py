@@ -53,6 +53,7 @@ _LEAD = re.compile(r"^\s*(그럼|그러면|그렇다면|그리고|또|그럼요|
 _REFERS = re.compile(r"(^|\s)(그|이|저|거기|여기|그곳|그것|이것|그거|이거|걔|그들|해당)(\s|$|[은는이가을를의에도])")
 # a pointer to what the previous answer named: "그 사람", "그 회사", "거기", "걔"…
 _POINTER = re.compile(r"그\s?(?:사람|분|회사|기업|나라|모델|제품|선수|작가|단체|기관)들?|거기|그곳|그거|그것|걔|쟤")
+_THING = re.compile(r"거기|그곳|그거|그것")
 # time words a bare follow-up ("그럼 작년엔?") puts in place of the previous question's
 _TIME = re.compile(r"올해|작년|지난해|내년|이번 ?달|지난달|다음 ?달|이번 ?주|지난주|오늘|어제|내일|이번에?")
 
@@ -157,12 +158,16 @@ def point(question: str, last: Turn) -> str | None:
     An answer naming nobody new leaves the previous question's subject to point at:
     >>> point("그 사람 어느 대학 교수야?", Turn("씨엘 아빠가 무슨 연구 성공했다며?", "혈당 측정 임상시험에 성공했다 [1]."))
     '씨엘 아빠 어느 대학 교수야? (연구 성공)'
+    >>> point("그거 이름이 뭐야?", Turn("머스크가 무엇을 공개한대?", "새 모델을 공개한다 [1].")) is None
+    True
     """
     pointer = _POINTER.search(question)
     if not pointer or REFUSAL in last.answer:
         return None
     asked = key(last.question + question)
-    named = [n for n in names(strip_markers(last.answer)) if key(n) not in asked] or _subject_phrase(last.question)
+    named = [n for n in names(strip_markers(last.answer)) if key(n) not in asked]
+    if not named and not _THING.fullmatch(pointer.group()):  # "그 사람" may be the subject asked about, "그거" not
+        named = _subject_phrase(last.question)
     if not named:
         return None
     nouns = [t.form for t in kiwi().tokenize(last.question) if t.tag in NOUN_TAGS]
