@@ -111,7 +111,7 @@ def _follows_subject(sentence: str, cited_key: str, subjects: set[str], others: 
     >>> _follows_subject("5,930억달러입니다.", key("엔비디아는 5,930억달러 감소했고 브로드컴은 1% 올랐다."), {"브로드컴"}, {"엔비디아"})
     False
     """
-    at = next((i for f in _facts(sentence, subjects) if (i := cited_key.find(f)) >= 0), -1)
+    at = _fact_at(sentence, cited_key, subjects)
     if at < 0:
         return False
     last = lambda names: max((cited_key.rfind(x, 0, at) for x in names), default=-1)  # noqa: E731
@@ -127,9 +127,8 @@ def owner(sentence: str, cited: str, subjects: set[str]) -> str | None:
     >>> owner("오가타 다케토라입니다.", "아사히 신문사 전 부사장 오가타 다케토라를 임명했다.", {"아사히"}) is None
     True
     """
-    cited_key = key(cited)
-    found = next((i for f in _facts(sentence, subjects) if (i := cited_key.find(f)) >= 0), None)
-    if found is None:
+    found = _fact_at(sentence, key(cited), subjects)
+    if found < 0:
         return None
     where = [i for i, ch in enumerate(cited) if key(ch)][found]  # from the key back to the text
     toks = kiwi().tokenize(cited)
@@ -147,9 +146,11 @@ def owner(sentence: str, cited: str, subjects: set[str]) -> str | None:
 _IN_PHRASE = NOUN_TAGS | {"NNB", "VCP", "ETM", "XSN", "MM"}
 
 
-def _facts(sentence: str, subjects: set[str]) -> list[str]:
-    """The answer sentence's nouns, names and numbers other than the question's subjects, as keys."""
-    return [k for t in kiwi().tokenize(sentence) if t.tag in NOUN_TAGS and len(k := key(t.form)) > 1 and k not in subjects]
+def _fact_at(sentence: str, cited_key: str, subjects: set[str]) -> int:
+    """Where (in the cited sentence's key) the answer sentence's first noun, name or number
+    other than the question's subjects is found; -1 if none is."""
+    facts = [k for t in kiwi().tokenize(sentence) if t.tag in NOUN_TAGS and len(k := key(t.form)) > 1 and k not in subjects]
+    return next((i for f in facts if (i := cited_key.find(f)) >= 0), -1)
 
 
 _YEARS = {"작년": "last", "지난해": "last", "전년": "last", "올해": "this", "금년": "this", "내년": "next", "이듬해": "next"}

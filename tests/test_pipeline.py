@@ -289,33 +289,38 @@ def test_an_answer_without_what_was_asked_is_refused(pipeline, fake_generator):
     assert answer.refused and answer.text == REFUSAL and answer.refusal == "not-asked"
 
 
+def ask_about(pipeline, fake_generator, tmp_path, article: str, reply: str, question: str):
+    """Index one article, then ask; the model gives `reply` to both prompts (with and without the
+    worked examples)."""
+    (tmp_path / "article.md").write_text(article, encoding="utf-8")
+    pipeline.add_files([tmp_path / "article.md"])
+    fake_generator.enqueue(reply)
+    fake_generator.enqueue(reply)
+    return pipeline.ask(question).answer
+
+
 def test_a_fact_owned_by_another_name_is_not_given_to_the_subject(pipeline, fake_generator, tmp_path):
-    (tmp_path / "xai.md").write_text("# 엑스AI\n현재 엑스AI의 기업 가치는 약 750억 달러로 평가된다. 오픈AI는 투자를 받았다.", encoding="utf-8")
-    pipeline.add_files([tmp_path / "xai.md"])
-    fake_generator.enqueue("750억 달러입니다 [1].")  # the sentence is about 엑스AI's value, not 오픈AI's
-    fake_generator.enqueue("750억 달러입니다 [1].")
-    assert pipeline.ask("오픈AI 기업 가치 얼마야?").answer.refusal == "unsupported"
+    # the sentence is about 엑스AI's value, not 오픈AI's
+    answer = ask_about(pipeline, fake_generator, tmp_path, "# 엑스AI\n현재 엑스AI의 기업 가치는 약 750억 달러로 평가된다. 오픈AI는 투자를 받았다.",
+                       "750억 달러입니다 [1].", "오픈AI 기업 가치 얼마야?")
+    assert answer.refusal == "unsupported"
     fake_generator.enqueue("750억 달러입니다 [1].")
     answer = pipeline.ask("엑스AI 기업 가치 얼마야?").answer
     assert not answer.refused and "750억" in answer.text
 
 
 def test_a_name_another_name_owns_is_not_the_answer(pipeline, fake_generator, tmp_path):
-    (tmp_path / "ceo.md").write_text("# 딥시크\n딥시크의 모델에 오픈AI의 창립자인 샘 올트먼도 놀랐다.", encoding="utf-8")
-    pipeline.add_files([tmp_path / "ceo.md"])
-    fake_generator.enqueue("샘 올트먼입니다 [1].")
-    fake_generator.enqueue("샘 올트먼입니다 [1].")
-    assert pipeline.ask("딥시크 창립자 이름이 뭐야?").answer.refusal == "unsupported"
+    answer = ask_about(pipeline, fake_generator, tmp_path, "# 딥시크\n딥시크의 모델에 오픈AI의 창립자인 샘 올트먼도 놀랐다.",
+                       "샘 올트먼입니다 [1].", "딥시크 창립자 이름이 뭐야?")
+    assert answer.refusal == "unsupported"
     fake_generator.enqueue("샘 올트먼입니다 [1].")
     assert not pipeline.ask("오픈AI 창립자 이름이 뭐야?").answer.refused
 
 
 def test_an_answer_from_an_article_naming_none_of_the_question_s_names_is_refused(pipeline, fake_generator, tmp_path):
-    (tmp_path / "pm.md").write_text("# 국회\n한 총리는 새 총리 인선에 대해 말을 아꼈다.", encoding="utf-8")
-    pipeline.add_files([tmp_path / "pm.md"])
-    fake_generator.enqueue("한 총리입니다 [1].")
-    fake_generator.enqueue("한 총리입니다 [1].")
-    assert pipeline.ask("일본 새 총리 누구야?").answer.refusal == "unsupported"
+    answer = ask_about(pipeline, fake_generator, tmp_path, "# 국회\n한 총리는 새 총리 인선에 대해 말을 아꼈다.",
+                       "한 총리입니다 [1].", "일본 새 총리 누구야?")
+    assert answer.refusal == "unsupported"
 
 
 def test_one_subject_s_fact_is_not_given_to_another(pipeline, fake_generator, tmp_path):
