@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
@@ -90,9 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("bench", parents=[common], help="measure latency, throughput and memory (prints a table, writes JSON)")
-    p.add_argument("--korquad", type=Path, default=Path(__file__).resolve().parent.parent.parent / "shared/eval/korquad/KorQuAD_v1.0_dev.json",
-                   help="SQuAD-format file used as the larger corpus")
-    p.add_argument("--paragraphs", type=int, default=300, help="paragraphs indexed for the throughput test")
+    p.add_argument("--news", type=Path, nargs="*", default=sorted((Path(__file__).resolve().parent.parent.parent / "shared/news").glob("*.jsonl")),
+                   help="news .jsonl files for the archive section (default: ../shared/news; none: skip it)")
     p.add_argument("--repeats", type=int, default=1, help="times the seed questions are asked")
     p.add_argument("--json", type=Path, default=Path("artifacts/bench.json"), help="where to write the numbers")
     p.set_defaults(run=cmd_bench)
@@ -110,21 +110,38 @@ def _say(message: str) -> None:
 
 
 def cmd_index(args, config: Config) -> int:
-    from .index import index_paths
+    from .background import catch_up, eta
+    from .index import identity, index_paths
     from .load import load_embedder
 
     embedder = load_embedder(config, _say)
+    started = time.monotonic()
+    shown = 0.0
 
     def progress(stage: str, done: int, total: int) -> None:
-        _say(f"  임베딩 / embedding {done}/{total} chunks")
+        nonlocal shown
+        if stage == "embed" and (time.monotonic() - shown > 5 or done == total):
+            shown = time.monotonic()
+            _say(f"  {eta(done, total, time.monotonic() - started)} ({done}/{total} chunks)")
 
-    result = index_paths(args.paths, config.index_dir, embedder, config.settings, args.rebuild, progress)
+    result = index_paths(args.paths, config.index_dir, embedder, config.settings, args.rebuild, progress, embed=False, load=False)
     for problem in result.problems:
         _say(f"경고 / warning: {problem}")
     print(
-        f"색인 완료 / indexed: {result.added} added, {result.removed} removed, {result.unchanged} unchanged, "
-        f"{result.duplicates} duplicates skipped; {result.chunks} chunks in {config.index_dir}"
+        f"키워드 검색 가능 / searchable by keyword: {result.added} added, {result.removed} removed, {result.unchanged} unchanged, "
+        f"{result.duplicates} duplicates skipped; {result.chunks} chunks in {config.index_dir}",
+        flush=True,
     )
+    started = time.monotonic()
+    try:
+        done = catch_up(config.index_dir, embedder, identity(embedder, config.settings), progress)
+    except KeyboardInterrupt:
+        _say("중단됨 / stopped: what was embedded is kept; run `rag index` again to go on.")
+        return 130
+    if done.busy:
+        print(f"의미 검색 색인은 다른 프로세스가 하는 중 / another process is embedding ({done.pending} chunks left).")
+    else:
+        print(f"의미 검색 색인 완료 / embedded: {done.embedded} chunks")
     return 0
 
 
@@ -176,7 +193,7 @@ def cmd_eval(args, config: Config) -> int:
 def cmd_bench(args, config: Config) -> int:
     from .harness.bench import format_bench, run_bench
 
-    report = run_bench(config, args.korquad, args.paragraphs, args.repeats, progress=_say)
+    report = run_bench(config, [p for p in args.news if p.is_file()], args.repeats, progress=_say)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     print(format_bench(report))

@@ -1,25 +1,29 @@
-"""Indexing: read files, chunk and embed what is new, and write the index (see store.py).
+"""Indexing: read files, chunk and tokenize what is new into a segment (searchable by BM25
+within seconds), then embed it in the background (`catch_up`). See store.py for the files.
 
 This is the only module that writes an index: through `index_paths`/`index_report` for
 articles, and `copy_index` for a derived copy (the evaluation's index without some
-articles, the benchmark's padded one). Each write holds the index's lock.
+articles). Each write holds the index's lock, for seconds; embedding holds only the
+embedding lock, so uploads and other `rag index` runs go on while it runs, and its vectors
+are written at least every `vectors.FLUSH_SECONDS`: a kill loses no more, a new run resumes.
 
 Re-indexing is incremental and scoped to what was read. For each file read in this run,
 its articles in the index are replaced by what the file holds now: unchanged articles keep
-their chunks and vectors (nothing is embedded twice), changed or new ones are embedded,
-and ones gone from the file are removed. Articles of files under a given folder that no
+their chunks and vectors (nothing is embedded twice), changed or new ones are added, and
+ones gone from the file are removed. Articles of files under a given folder that no
 longer exist are removed too. Everything else in the index is left as it was.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import os
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from . import korean, store
+from . import korean, reader, segment, store, vectors
+from .background import Progress, catch_up
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .ingest import IngestReport, read_paths
@@ -27,16 +31,6 @@ from .split import chunk_article
 from .types import Article, Chunk
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-@dataclass(frozen=True)
-class Embedded:
-    """Chunks ready to be written: their BM25 words and their vectors, row for row."""
-
-    chunks: list[Chunk]
-    tokens: list[list[str]]
-    vectors: np.ndarray
 
 
 @dataclass
@@ -47,7 +41,7 @@ class IndexResult:
     chunks: int = 0
     duplicates: int = 0
     problems: list[str] = field(default_factory=list)
-    index: store.Index | None = None
+    index: reader.Index | None = None
 
 
 def index_paths(
@@ -57,10 +51,14 @@ def index_paths(
     settings: Settings,
     rebuild: bool = False,
     progress: Progress | None = None,
+    embed: bool = True,
+    base: reader.Index | None = None,
+    load: bool = True,
 ) -> IndexResult:
-    """Bring the index in `index_dir` up to date with the given files and folders."""
+    """Bring the index in `index_dir` up to date with the given files and folders; with `embed`,
+    also embed every chunk still without a vector before returning; with `load`, return it opened."""
     paths = [Path(p) for p in paths]
-    return index_report(read_paths(paths), paths, index_dir, embedder, settings, rebuild, progress)
+    return index_report(read_paths(paths), paths, index_dir, embedder, settings, rebuild, progress, embed, base, load)
 
 
 def index_report(
@@ -71,29 +69,73 @@ def index_report(
     settings: Settings,
     rebuild: bool = False,
     progress: Progress | None = None,
+    embed: bool = True,
+    base: reader.Index | None = None,
+    load: bool = True,
 ) -> IndexResult:
-    """Index articles already read (`paths` are what was read, for finding removed files)."""
+    """Index articles already read (`paths` are what was read, for finding removed files).
+    `base`, the caller's open index, saves reading again what it already holds."""
     expected = identity(embedder, settings)
     with store.lock(index_dir):
         fresh = rebuild or not store.exists(index_dir)
-        base = store.empty_index(index_dir, expected) if fresh else store.open_index(index_dir, expected)
-        articles, new, result = _plan(base, report, paths)
-        if not fresh and not new and articles == base.articles:
-            result.index, result.chunks = base, len(base.chunks)
-            return result  # nothing changed: leave the index as it is
-        embedded = _embed_new(new, base.manifest.next_chunk_id, embedder, settings, progress)
-        result.index = _write(index_dir, base, articles, embedded)
-        result.chunks = len(result.index.chunks)
-        return result
+        catalog = store.empty_catalog(index_dir, expected) if fresh else store.read_catalog(index_dir, expected)
+        keep, new, result = _plan(catalog, report, paths)
+        if fresh or new or result.removed:
+            catalog = store.write(index_dir, catalog, keep, prepare(new, catalog.generation.next_chunk_id, settings, progress))
+    result.chunks = sum(len(e.chunks) for e in catalog.entries.values())
+    if embed:
+        catch_up(index_dir, embedder, expected, progress)
+    if load:
+        result.index = reader.open_index(index_dir, expected, previous=base)
+    return result
 
 
-def copy_index(base: store.Index, folder: Path, drop: set[str] = frozenset(), extra: Embedded | None = None) -> store.Index:
-    """A copy of `base` in `folder` without the articles in `drop`, plus already embedded `extra`
-    chunks of its articles (nothing is embedded)."""
-    articles = {aid: a for aid, a in base.articles.items() if aid not in drop}
-    extra = extra or Embedded([], [], np.zeros((0, base.manifest.identity.dim), np.float32))
+def prepare(articles: list[Article], first_id: int, settings: Settings, progress: Progress | None = None,
+            laps: dict[str, float] | None = None) -> segment.New:
+    """Chunks, BM25 words and embedding keys of new articles (no model: hundreds of chunks a
+    second); `laps` gets the seconds spent chunking and cutting words."""
+    t = time.perf_counter()
+    chunks: list[Chunk] = []
+    for n, article in enumerate(articles, 1):
+        chunks += chunk_article(article, settings.chunk_size, settings.chunk_overlap, first_id + len(chunks))
+        if progress and n % 200 == 0:
+            progress("read", n, len(articles))
+    title_of = {a.id: a.title for a in articles}
+    titles = [title_of[c.article_id] for c in chunks]
+    t, chunked = time.perf_counter(), time.perf_counter() - t
+    # the headline names what every chunk of the article is about, for BM25 as for embeddings
+    toks = korean.tokens_many([f"{title}\n{c.text}" for title, c in zip(titles, chunks)]) if chunks else []
+    if laps is not None:
+        laps.update(chunk=chunked, words=time.perf_counter() - t)
+    return segment.New(articles, chunks, toks, [vectors.chunk_key(title, c.text) for title, c in zip(titles, chunks)])
+
+
+def copy_index(base: reader.Index, folder: Path, drop: set[str] = frozenset()) -> reader.Index:
+    """A copy of `base` in `folder` without the articles in `drop` (nothing is embedded: the
+    copy shares the vectors, hard-linked)."""
+    rows = [r for name in base.generation.segments for r in segment.rows(base.folder / name, base.generation.removed)]
+    rows = [r for r in rows if r[0].article_id not in drop]
+    articles = [a for aid, a in base.articles.items() if aid not in drop]
+    new = segment.New(articles, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
     with store.lock(folder):
-        return _write(folder, base, articles, extra)
+        catalog = store.empty_catalog(folder, base.identity)
+        catalog.generation.next_chunk_id = base.generation.next_chunk_id
+        store.write(folder, catalog, set(), new)
+    source = vectors.folder(base.folder, base.identity.model_id, base.identity.dim)
+    target = vectors.folder(folder, base.identity.model_id, base.identity.dim)
+    target.mkdir(parents=True, exist_ok=True)
+    for shard in vectors.shards(source):
+        if not (target / shard.name).exists():
+            os.link(shard, target / shard.name)
+    return reader.open_index(folder, base.identity)
+
+
+def write_prepared(index_dir: Path, ident: store.Identity, batches: Iterable[segment.New]) -> None:
+    """A new index of already prepared articles, one segment per batch (the benchmark's archives)."""
+    with store.lock(index_dir):
+        catalog = store.empty_catalog(index_dir, ident)
+        for new in batches:
+            catalog = store.write(index_dir, catalog, set(catalog.entries), new)
 
 
 def identity(embedder: Embedder, settings: Settings) -> store.Identity:
@@ -111,46 +153,26 @@ def identity(embedder: Embedder, settings: Settings) -> store.Identity:
     )
 
 
-def _write(index_dir: Path, base: store.Index, articles: dict[str, Article], new: Embedded) -> store.Index:
-    return store.write_index(index_dir, base, articles, new.chunks, new.tokens, new.vectors)
-
-
-def _plan(base: store.Index, report: IngestReport, paths: list[Path]) -> tuple[dict[str, Article], list[Article], IndexResult]:
-    """The index's articles after this run, the ones among them that need embedding, and counts."""
+def _plan(catalog: store.Catalog, report: IngestReport, paths: list[Path]) -> tuple[set[str], list[Article], IndexResult]:
+    """The ids of the index's articles that stay, the articles to add, and counts."""
     read = set(report.files)
-    articles = {
-        aid: a for aid, a in base.articles.items() if a.source not in read and not _vanished_under(a.source, paths)
-    }
+    keep = {aid for aid, e in catalog.entries.items() if e.source not in read and not _vanished_under(e.source, paths)}
     result = IndexResult(duplicates=report.duplicates, problems=report.problems)
     new: list[Article] = []
     for article in report.articles:
-        if article.id in articles:  # the same text is already indexed from a file not read now
+        if article.id in keep:  # the same text is already indexed from a file not read now
             result.duplicates += 1
             continue
-        articles[article.id] = article
-        if article.id in base.articles:
+        entry = catalog.entries.get(article.id)
+        if entry is not None and (entry.source, entry.line) == (article.source, article.line):
+            keep.add(article.id)
             result.unchanged += 1
-        else:
+        else:  # new, or moved within its file (its line changed): added again, its vectors reused
             new.append(article)
-    result.added = len(new)
-    result.removed = sum(1 for aid in base.articles if aid not in articles)
-    return articles, new, result
-
-
-def _embed_new(
-    articles: list[Article], first_id: int, embedder: Embedder, settings: Settings, progress: Progress | None
-) -> Embedded:
-    chunks: list[Chunk] = []
-    for article in articles:
-        chunks += chunk_article(article, settings.chunk_size, settings.chunk_overlap, first_id + len(chunks))
-    texts = [c.text for c in chunks]
-    title_of = {a.id: a.title for a in articles}
-    titles = [title_of[c.article_id] for c in chunks]
-    # the headline names what every chunk of the article is about, for BM25 as for embeddings
-    toks = korean.tokens_many([f"{title}\n{text}" for title, text in zip(titles, texts)]) if texts else []
-    report = (lambda done, total: progress("embed", done, total)) if progress else None
-    vectors = embedder.embed_documents(texts, progress=report, titles=titles) if texts else np.zeros((0, embedder.dim), np.float32)
-    return Embedded(chunks, toks, vectors)
+            result.unchanged += entry is not None
+    result.added = sum(1 for a in new if a.id not in catalog.entries)
+    result.removed = sum(1 for aid in catalog.entries if aid not in keep and aid not in {a.id for a in new})
+    return keep, new, result
 
 
 def _vanished_under(source: str, paths: list[Path]) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from . import store
+from . import reader, store
 from .config import Config, ModelSpec, load_config
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import ConfigError, IndexMismatch
@@ -56,7 +56,7 @@ def load_generator(config: Config, progress: Progress = log.info) -> LlamaGenera
     return LlamaGenerator(path, model_id(config.llm), config.settings.n_ctx, config.settings.threads)
 
 
-def open_index(config: Config, embedder: Embedder, progress: Progress = log.info) -> store.Index:
+def open_index(config: Config, embedder: Embedder, progress: Progress = log.info) -> reader.Index:
     """Open the index; the default one is built, or rebuilt, from the articles on disk."""
     s = config.settings
     expected = identity(embedder, s)
@@ -64,11 +64,11 @@ def open_index(config: Config, embedder: Embedder, progress: Progress = log.info
         progress(f"색인 만드는 중 / building the index of {config.articles_dir} (first use only)")
         index_paths([config.articles_dir], config.index_dir, embedder, s)
     try:
-        return store.open_index(config.index_dir, expected)
+        return reader.open_index(config.index_dir, expected)
     except IndexMismatch:
         if not config.default_index:
             raise
         sources = [p for p in (config.articles_dir, config.data_dir) if p.is_dir()]
         progress("색인을 다시 만드는 중 / rebuilding the index: it was built by another version or model")
         index_paths(sources, config.index_dir, embedder, s, rebuild=True)
-        return store.open_index(config.index_dir, expected)
+        return reader.open_index(config.index_dir, expected)

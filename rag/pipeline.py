@@ -16,13 +16,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import store
+from . import reader
+from .background import Background, Progress
 from .check import cut_loop, gives_what_asked, until_loop
 from .cite import attach, is_refusal, may_be_refusal, strip_markers
 from .config import Config
 from .embed import Embedder
 from .generate import Generator
-from .index import IndexResult, Progress, index_paths
+from .index import IndexResult, identity, index_paths
 from .korean import tokens
 from .prompt import REFUSAL, build_messages, coverage, group_sources
 from .question import check_question, standalone
@@ -80,16 +81,26 @@ class Clock:
 @dataclass
 class Pipeline:
     config: Config
-    index: store.Index
+    index: reader.Index
     embedder: Embedder
     generator: Generator
+
+    def __post_init__(self):
+        self.background = Background(self.config.index_dir, self.embedder, identity(self.embedder, self.config.settings))
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Reply:
         """Answer a question; `history` holds the conversation's earlier turns (standalone
         question and answer text), oldest first, with which a follow-up is rewritten before
         retrieval. A question that cannot be asked (empty, too long, no words) raises a
         RagError here, before any work."""
-        return Reply(self._answer(check_question(question), list(history), top_k))
+        return Reply(self._answered(check_question(question), list(history), top_k))
+
+    def _answered(self, asked: str, history: list[Turn], top_k: int | None) -> Steps:
+        """`_answer` on the index as it is now, with background embedding paused meanwhile
+        (both want the two cores; a person is waiting for the answer, not for the index)."""
+        self.index = reader.refresh(self.index)
+        with self.background.paused():
+            return (yield from self._answer(asked, history, top_k))
 
     def _answer(self, asked: str, history: list[Turn], top_k: int | None) -> Steps:
         s, clock = self.config.settings, Clock()
@@ -181,10 +192,12 @@ class Pipeline:
                 pass
 
     def add_files(self, paths: Sequence[Path], progress: Progress | None = None) -> IndexResult:
-        """Index more files into this pipeline's index; they are searchable when this returns."""
-        result = index_paths(paths, self.config.index_dir, self.embedder, self.config.settings, progress=progress)
+        """Index more files into this pipeline's index: searchable by keyword when this returns,
+        by meaning once the background embedding (`self.background`) has caught up."""
+        result = index_paths(paths, self.config.index_dir, self.embedder, self.config.settings, progress=progress, embed=False, base=self.index)
         if result.index is not None:
             self.index = result.index  # one assignment: a running answer keeps the index it began with
+        self.background.start()
         return result
 
 

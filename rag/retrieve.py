@@ -4,7 +4,7 @@ from __future__ import annotations
 from .config import Settings
 from .embed import Embedder
 from .fuse import fuse
-from .store import Index
+from .reader import Index
 from .types import Hit
 
 
@@ -17,9 +17,7 @@ def retrieve(index: Index, embedder: Embedder, question: str, words: list[str], 
 
 def search_both(index: Index, embedder: Embedder, question: str, words: list[str], n: int) -> tuple[dict[int, float], dict[int, float]]:
     """{chunk id: score} of the n best chunks by dense similarity and by BM25."""
-    dense = index.dense.search(embedder.embed_query(question), n)
-    by_position = index.sparse.search(words, n)
-    return dense, {index.chunks[pos].id: score for pos, score in by_position.items()}
+    return index.dense.search(embedder.embed_query(question), n), index.sparse.search(words, n)
 
 
 def fused_hits(index: Index, dense: dict[int, float], sparse: dict[int, float], dense_weight: float, k: int) -> list[Hit]:

@@ -1,22 +1,23 @@
-"""The index on disk: build aside, then switch atomically.
+"""The index on disk: immutable segments, named by a generation file that is switched atomically.
 
-Layout of an index folder (default `index/`):
+    CURRENT             name of the live generation file; replaced atomically (os.replace)
+    gen-<stamp>.json    the identity, the live segments, removed chunk ids, the next chunk id
+    seg-<stamp>/        articles.jsonl, chunks.jsonl, tokens.jsonl, bm25.npz, and segment.json
+                        (its articles' sources and chunk ids, and a SHA-256 of each file)
+    vectors/            the embedding cache (vectors.py), filled in the background (index.py)
+    .lock               held while a segment is added or merged: seconds, not the embedding
 
-    CURRENT            name of the live data folder; replaced atomically (os.replace)
-    data-<stamp>/      manifest.json, articles.jsonl, chunks.jsonl, dense.faiss, sparse/
-    .lock              held while an update runs, so two updates never interleave
-
-An update writes a complete new data folder and only then points CURRENT at it: a crash at
-any moment leaves the previous index intact, and the next run simply redoes the work.
-The manifest records the schema, the embedding model and chunking that built the index,
-each article's fingerprint and chunks, and a SHA-256 of every file, checked at open.
+An update writes only what is new: a segment for the new articles, then a new generation
+naming it, then CURRENT. A crash at any moment leaves the previous generation intact. Removed
+or changed articles are listed as removed chunk ids until their segment is merged, which
+happens when segments of like size pile up (`_merge_tiers`), so adding one article to a
+big archive never rewrites the archive. Chunk ids are never reused.
 """
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
-import logging
+import math
 import os
 import shutil
 import time
@@ -24,18 +25,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-import numpy as np
-
-from .dense import DenseIndex
+from . import segment
 from .errors import IndexMismatch, IndexMissing, StoreError
-from .sparse import SparseIndex
-from .types import Article, Chunk
+from .segment import Entry, New, write_durably
 
-log = logging.getLogger(__name__)
-# 2: BM25 k1/b tuned, chunk titles in document embeddings; 3: titles in BM25 tokens;
-# 4: the identity is one object that also names the BM25 words (tag set) and k1/b
-SCHEMA_VERSION = 4
-MANIFEST = "manifest.json"
+# 5: segments, BM25 per segment (sparse.py), vectors in an embedding cache (vectors.py)
+SCHEMA_VERSION = 5
+MERGE_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -62,218 +58,173 @@ class Identity:
         ]
 
 
-@dataclass(frozen=True)
-class Entry:
-    """An article as the manifest records it: what its text hashed to, where it came from, its chunks."""
-
-    fingerprint: str
-    source: str
-    line: int | None
-    chunks: tuple[int, ...]
-
-
 @dataclass
-class Manifest:
+class Generation:
     identity: Identity
+    segments: list[str] = field(default_factory=list)
+    removed: set[int] = field(default_factory=set)
     next_chunk_id: int = 0
-    articles: dict[str, Entry] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)  # path in the data folder -> SHA-256
     built: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
-
-    @classmethod
-    def from_dict(cls, raw: dict) -> Manifest:
-        return cls(
-            identity=Identity(**raw["identity"]),
-            next_chunk_id=raw["next_chunk_id"],
-            articles={aid: Entry(e["fingerprint"], e["source"], e["line"], tuple(e["chunks"])) for aid, e in raw["articles"].items()},
-            files=raw["files"],
-            built=raw.get("built"),
-        )
+        return json.dumps({**asdict(self), "removed": sorted(self.removed)}, ensure_ascii=False)
 
 
 @dataclass
-class Index:
-    """A loaded index. `chunks[i]` is document i of the BM25 index."""
+class Catalog:
+    """What an update needs to know of the live index, without loading texts or vectors."""
 
     folder: Path
-    manifest: Manifest
-    articles: dict[str, Article]
-    chunks: list[Chunk]
-    tokens: list[list[str]]
-    dense: DenseIndex
-    sparse: SparseIndex
-
-    def __post_init__(self):
-        self.position = {c.id: i for i, c in enumerate(self.chunks)}
-
-    def chunk(self, chunk_id: int) -> Chunk:
-        return self.chunks[self.position[chunk_id]]
-
-    def article_chunks(self, article_id: str) -> list[Chunk]:
-        return [self.chunk(i) for i in self.manifest.articles[article_id].chunks]
+    generation: Generation
+    entries: dict[str, Entry]  # live articles only
 
 
 def exists(index_dir: Path) -> bool:
     return (index_dir / "CURRENT").is_file()
 
 
-def open_index(index_dir: Path, expected: Identity) -> Index:
-    """Open the live index, checking that it was built as `expected` and is undamaged."""
+def empty_catalog(index_dir: Path, identity: Identity) -> Catalog:
+    return Catalog(index_dir, Generation(identity), {})
+
+
+def read_catalog(index_dir: Path, expected: Identity) -> Catalog:
+    """The live generation and its articles' entries (the small segment.json files only)."""
+    generation = read_generation(index_dir, expected)
+    entries: dict[str, Entry] = {}
+    for name in generation.segments:
+        for aid, entry in segment.read_meta(index_dir / name)["entries"].items():
+            if not set(entry.chunks) & generation.removed:
+                entries[aid] = entry
+    return Catalog(index_dir, generation, entries)
+
+
+def read_generation(index_dir: Path, expected: Identity) -> Generation:
     if not exists(index_dir):
         raise IndexMissing(f"No index in {index_dir}: run `rag index PATH`.", "색인이 없습니다")
-    folder = index_dir / (index_dir / "CURRENT").read_text().strip()
-    manifest = _read_manifest(folder)
-    _check_identity(manifest.identity, expected, index_dir)
-    _check_files(folder, manifest, index_dir)
-    articles = {a["id"]: Article(**a) for a in _read_jsonl(folder / "articles.jsonl")}
-    rows = list(_read_jsonl(folder / "chunks.jsonl"))
-    chunks = [Chunk(r["id"], r["article_id"], r["text"], r["start"], r["end"]) for r in rows]
-    return Index(
-        folder=folder,
-        manifest=manifest,
-        articles=articles,
-        chunks=chunks,
-        tokens=[r["tokens"] for r in rows],
-        dense=DenseIndex.load(folder / "dense.faiss"),
-        sparse=SparseIndex.load(folder / "sparse"),
-    )
+    path = index_dir / (index_dir / "CURRENT").read_text().strip()
+    if path.name.startswith("data-"):  # the one-folder layout of schema 4 and before
+        raise IndexMismatch(
+            f"The index in {index_dir} was built by an older version (one data folder; needed: segments, schema "
+            f"{SCHEMA_VERSION}). Rebuild it with `rag index --rebuild PATH`."
+        )
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        identity = Identity(**raw["identity"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise StoreError(
+            f"The index in {index_dir} is missing its generation file or it is unreadable ({path.name}), or it was "
+            f"built by an older version: rebuild with `rag index --rebuild PATH`.",
+            "색인이 손상되었습니다",
+        ) from None
+    if identity != expected:
+        raise IndexMismatch(
+            f"The index in {index_dir} was built with {'; '.join(expected.differences(identity))}. Rebuild it "
+            "with `rag index --rebuild PATH`, or use the profile/settings it was built with."
+        )
+    return Generation(identity, raw["segments"], set(raw["removed"]), raw["next_chunk_id"], raw.get("built"))
 
 
-def empty_index(index_dir: Path, identity: Identity) -> Index:
-    return Index(index_dir, Manifest(identity), {}, [], [], DenseIndex.empty(identity.dim), SparseIndex(None))
+def write(index_dir: Path, catalog: Catalog, keep: set[str], new: New) -> Catalog:
+    """Make the live index `catalog` minus articles not in `keep`, plus `new`, and switch to it.
+
+    The caller holds `lock(index_dir)`."""
+    generation = catalog.generation
+    gone = {cid for aid, e in catalog.entries.items() if aid not in keep for cid in e.chunks}
+    segments = list(generation.segments)
+    if new.chunks or new.articles:
+        segments.append(segment.write(index_dir, new).name)
+    next_id = max([generation.next_chunk_id] + [c.id + 1 for c in new.chunks])
+    updated = Generation(generation.identity, segments, generation.removed | gone, next_id, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    updated = _merge_tiers(index_dir, updated)
+    _switch(index_dir, updated)
+    entries = {aid: e for aid, e in catalog.entries.items() if aid in keep}
+    entries.update(segment.entries(new))
+    return Catalog(index_dir, updated, entries)
 
 
-def write_index(
-    index_dir: Path,
-    base: Index,
-    articles: dict[str, Article],
-    new_chunks: list[Chunk],
-    new_tokens: list[list[str]],
-    new_vectors: np.ndarray,
-) -> Index:
-    """Write `base` minus articles no longer listed plus the new chunks, then switch to it.
+def _merge_tiers(index_dir: Path, generation: Generation) -> Generation:
+    """Merge segments of like size once MERGE_FACTOR of them pile up (a log-structured merge,
+    as Lucene's): adding one article merges only small segments, so it stays cheap at any
+    archive size, and the number of segments stays logarithmic in it."""
+    while True:
+        tiers: dict[int, list[str]] = {}
+        for name in generation.segments:
+            size = max(1, segment.size(index_dir / name))
+            tiers.setdefault(int(math.log(size, MERGE_FACTOR)), []).append(name)
+        full = next((names for _, names in sorted(tiers.items()) if len(names) >= MERGE_FACTOR), None)
+        if full is None:
+            return generation
+        generation = _merge(index_dir, generation, full)
 
-    The caller holds `lock(index_dir)`.
-    """
-    removed = [cid for aid, entry in base.manifest.articles.items() if aid not in articles for cid in entry.chunks]
-    removed_set = set(removed)
-    kept = [(c, t) for c, t in zip(base.chunks, base.tokens) if c.id not in removed_set]
-    chunks = [c for c, _ in kept] + new_chunks
-    tokens = [t for _, t in kept] + new_tokens
-    dense = base.dense.copy()  # the base stays usable (e.g. by a running server) until the switch
-    dense.remove(removed)
-    dense.add([c.id for c in new_chunks], new_vectors)
 
-    chunk_ids: dict[str, list[int]] = {aid: [] for aid in articles}
-    for c in chunks:
-        chunk_ids[c.article_id].append(c.id)
-    identity = base.manifest.identity
-    manifest = Manifest(
-        identity=identity,
-        next_chunk_id=max([base.manifest.next_chunk_id] + [c.id + 1 for c in new_chunks]),
-        articles={aid: Entry(_sha256_text(a.text), a.source, a.line, tuple(chunk_ids[aid])) for aid, a in articles.items()},
-        built=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    )
-    sparse = SparseIndex.build(tokens, identity.bm25_k1, identity.bm25_b)
-    index = Index(index_dir, manifest, articles, chunks, tokens, dense, sparse)
-    folder = index_dir / f"data-{time.time_ns()}"
-    folder.mkdir(parents=True)
-    _write_jsonl(folder / "articles.jsonl", (asdict(a) for a in articles.values()))
-    _write_jsonl(folder / "chunks.jsonl", ({**asdict(c), "tokens": t} for c, t in zip(chunks, tokens)))
-    dense.save(folder / "dense.faiss")
-    sparse.save(folder / "sparse")
-    manifest.files = {p.relative_to(folder).as_posix(): _sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-    _write_durably(folder / MANIFEST, manifest.to_json())
-    _switch(index_dir, folder)
-    index.folder = folder
-    return index
+def _merge(index_dir: Path, generation: Generation, merged: list[str]) -> Generation:
+    """One segment for `merged`, without their removed chunks."""
+    rows = [row for name in merged for row in segment.rows(index_dir / name, generation.removed)]
+    articles = {a.id: a for name in merged for a in segment.articles(index_dir / name)}
+    live = {c.article_id for c, _, _ in rows}
+    new = New([a for aid, a in articles.items() if aid in live], [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    kept = [name for name in generation.segments if name not in merged]
+    if new.chunks:
+        kept.append(segment.write(index_dir, new).name)
+    dropped = {cid for name in merged for e in segment.read_meta(index_dir / name)["entries"].values() for cid in e.chunks}
+    return Generation(generation.identity, kept, generation.removed - dropped, generation.next_chunk_id, generation.built)
 
 
 @contextmanager
 def lock(index_dir: Path):
     """Hold the index's update lock, or fail at once if another update holds it."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    with _flock(index_dir / ".lock") as held:
+        if not held:
             raise StoreError(
                 f"Another `rag index` is updating {index_dir}; wait for it to finish, then run this again.",
                 "다른 색인 작업이 진행 중입니다",
-            ) from None
+            )
         _remove_stale(index_dir)
         yield
 
 
-def _switch(index_dir: Path, folder: Path) -> None:
+@contextmanager
+def _flock(path: Path):
+    """Yield True while holding an exclusive lock on `path`, False if another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+def embedding_lock(index_dir: Path):
+    """Held by the one process embedding this index's chunks (yields False if another is)."""
+    return _flock(index_dir / ".embed.lock")
+
+
+def _switch(index_dir: Path, generation: Generation) -> None:
+    name = f"gen-{time.time_ns()}.json"
+    write_durably(index_dir / name, generation.to_json())
     pointer = index_dir / "CURRENT.tmp"
-    _write_durably(pointer, folder.name)
+    write_durably(pointer, name)
     os.replace(pointer, index_dir / "CURRENT")
     _fsync_dir(index_dir)
     _remove_stale(index_dir)
 
 
 def _remove_stale(index_dir: Path) -> None:
-    """Delete data folders that CURRENT does not point at (old ones, or a crashed build's)."""
-    live = (index_dir / "CURRENT").read_text().strip() if exists(index_dir) else None
-    for folder in index_dir.glob("data-*"):
-        if folder.name != live:
-            shutil.rmtree(folder, ignore_errors=True)
+    """Delete generations and segments the live generation does not name (old, or a crashed build's).
 
-
-def _read_manifest(folder: Path) -> Manifest:
+    A reader that opened an older generation has already read its segments into memory."""
+    if not exists(index_dir):
+        return
+    live = (index_dir / "CURRENT").read_text().strip()
     try:
-        raw = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        if (old := raw.get("schema_version")) is not None:  # before schema 4, flat at the top
-            raise IndexMismatch(
-                f"The index in {folder.parent} was built by an older version (schema_version = {old}; "
-                f"needed: {SCHEMA_VERSION}). Rebuild it with `rag index --rebuild PATH`."
-            )
-        return Manifest.from_dict(raw)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        raise StoreError(
-            f"The index manifest in {folder} is missing or unreadable: rebuild with `rag index --rebuild PATH`.",
-            "색인이 손상되었습니다",
-        ) from None
-
-
-def _check_identity(built: Identity, expected: Identity, index_dir: Path) -> None:
-    if built != expected:
-        raise IndexMismatch(
-            f"The index in {index_dir} was built with {'; '.join(expected.differences(built))}. Rebuild it "
-            "with `rag index --rebuild PATH`, or use the profile/settings it was built with."
-        )
-
-
-def _check_files(folder: Path, manifest: Manifest, index_dir: Path) -> None:
-    for name, digest in manifest.files.items():
-        path = folder / name
-        if not path.is_file() or _sha256_file(path) != digest:
-            raise StoreError(
-                f"Index file {path} is missing or damaged (checksum mismatch). Rebuild with "
-                f"`rag index --rebuild PATH` (index folder: {index_dir}).",
-                "색인 파일이 손상되었습니다",
-            )
-
-
-def _read_jsonl(path: Path):
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            yield json.loads(line)
-
-
-def _write_jsonl(path: Path, rows) -> None:
-    _write_durably(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-
-
-def _write_durably(path: Path, text: str) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
+        named = set(json.loads((index_dir / live).read_text(encoding="utf-8"))["segments"])
+    except (OSError, ValueError, KeyError):
+        return  # damaged: keep everything for the user to look at
+    for path in [*index_dir.glob("gen-*.json"), *index_dir.glob("seg-*"), *index_dir.glob("data-*")]:
+        if path.name != live and path.name not in named:
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -284,11 +235,3 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _sha256_file(path: Path) -> str:
-    with path.open("rb") as f:
-        os.fsync(f.fileno())  # files written by faiss and bm25s are not synced by them
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def _sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

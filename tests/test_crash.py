@@ -1,11 +1,12 @@
-"""`kill -9` during `rag index`: the previous index still opens and answers the same, and the
-next run completes the work.
+"""`kill -9` during `rag index`: while a segment is written, the previous index still opens
+and answers the same; while embedding, the new articles stay searchable by keyword and at
+most the vectors since the last write are lost; the next run completes the work.
 
 The indexer runs in a real child process and says where it is: after each embedded chunk
-("embedded N"), before each index file it writes ("writing NAME"), and once the new data
-folder is complete, just before CURRENT is switched ("switching"). It pauses at the chosen
-moment, the parent kills it there with SIGKILL, and checks that it really was killed, not
-finished, so every case proves what it names.
+("embedded N", counted over the run), before each index file it writes ("writing NAME"), and
+once the new segment is complete, just before CURRENT is switched ("switching"). It pauses
+at the chosen moment, the parent kills it there with SIGKILL, and checks that it really was
+killed, not finished, so every case proves what it names.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import store
+from rag import reader
 from rag.config import Settings
 from rag.index import identity, index_paths
 from tests.fakes import FakeEmbedder
@@ -27,7 +28,7 @@ SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
 CHILD = """
 import sys, time
 from pathlib import Path
-from rag import store
+from rag import background, segment, store, vectors
 from rag.config import Settings
 from rag.index import index_paths
 from tests.fakes import FakeEmbedder
@@ -42,25 +43,27 @@ def say(where):
 class Reporting(FakeEmbedder):
     def embed_documents(self, texts, progress=None, titles=None):
         out = []
-        for i, t in enumerate(texts, 1):
+        for t in texts:
             out.append(super().embed_documents([t])[0])
-            say(f"embedded {i}")
+            say(f"embedded {self.texts_embedded}")
         import numpy as np
         return np.vstack(out) if out else np.zeros((0, self.dim), np.float32)
 
-write, switch = store._write_durably, store._switch
+write, switch = segment.write_durably, store._switch
 def writing(path, text):
     say(f"writing {path.name}")
     write(path, text)
-def switching(index_dir, folder):
+def switching(index_dir, generation):
     say("switching")
-    switch(index_dir, folder)
-store._write_durably, store._switch = writing, switching
+    switch(index_dir, generation)
+segment.write_durably = store.write_durably = writing
+store._switch = switching
+vectors.FLUSH_SECONDS, background.BATCH = 0, 2  # a shard after every two chunks
 
 index_paths([Path(sys.argv[1])], Path(sys.argv[2]), Reporting(), Settings(chunk_size=200, chunk_overlap=40))
 print("done", flush=True)
 """
-MOMENTS = ["embedded 5", "writing chunks.jsonl", "writing manifest.json", "switching"]
+WRITING = ["writing chunks.jsonl", "writing segment.json", "switching"]
 
 
 def article(n: int, version: int) -> str:
@@ -72,8 +75,8 @@ def write_corpus(folder: Path, version: int, count: int = 12) -> None:
     (folder / "news.txt").write_text("\n".join(article(n, version) for n in range(count)) + "\n", encoding="utf-8")
 
 
-def opened(index_dir: Path) -> store.Index:
-    return store.open_index(index_dir, identity(FakeEmbedder(), SETTINGS))
+def opened(index_dir: Path) -> reader.Index:
+    return reader.open_index(index_dir, identity(FakeEmbedder(), SETTINGS))
 
 
 def kill_at(moment: str, corpus: Path, index_dir: Path) -> None:
@@ -94,23 +97,39 @@ def kill_at(moment: str, corpus: Path, index_dir: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("moment", MOMENTS)
-def test_kill_9_mid_index_keeps_the_previous_index(tmp_path, moment):
+@pytest.mark.parametrize("moment", WRITING)
+def test_kill_9_while_writing_keeps_the_previous_index(tmp_path, moment):
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
     write_corpus(corpus, version=1)
     index_paths([corpus], index_dir, FakeEmbedder(), SETTINGS)
     before = opened(index_dir)
 
-    write_corpus(corpus, version=2)  # every article changed: the update must re-embed all
+    write_corpus(corpus, version=2)  # every article changed
     kill_at(moment, corpus, index_dir)
 
     after = opened(index_dir)  # opens: the checksums match, nothing half-written is live
-    assert after.folder == before.folder
-    assert after.articles == before.articles and after.chunks == before.chunks
-    # a build killed while writing leaves its half-written folder behind, unused ...
-    assert len(list(index_dir.glob("data-*"))) == (1 if moment.startswith("embedded") else 2)
+    assert after.generation == before.generation
+    assert after.articles == before.articles and after.chunks == before.chunks and after.pending == 0
+    # a build killed while writing leaves its half-written segment behind, unused ...
+    assert len(list(index_dir.glob("seg-*"))) == 2
 
     index_paths([corpus], index_dir, FakeEmbedder(), SETTINGS)  # ... and the next run completes the work
     final = opened(index_dir)
     assert sorted(a.text for a in final.articles.values()) == sorted(article(n, 2) for n in range(12))
-    assert len(list(index_dir.glob("data-*"))) == 1  # the crashed build's folder was cleaned up
+    assert sorted(p.name for p in index_dir.glob("seg-*")) == list(final.segments)  # the crashed one was cleaned up
+
+
+@pytest.mark.slow
+def test_kill_9_while_embedding_loses_only_the_vectors_since_the_last_write(tmp_path):
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    write_corpus(corpus, version=1)
+    kill_at("embedded 9", corpus, index_dir)  # in the fifth batch of two: four batches written
+
+    index = opened(index_dir)  # every article is searchable by keyword already
+    assert sorted(a.text for a in index.articles.values()) == sorted(article(n, 1) for n in range(12))
+    assert len(index.embedded) == 8 and index.pending == len(index.chunks) - 8
+
+    embedder = FakeEmbedder()
+    index_paths([corpus], index_dir, embedder, SETTINGS)  # resumes: embeds only what is missing
+    assert embedder.texts_embedded == len(index.chunks) - 8
+    assert opened(index_dir).pending == 0

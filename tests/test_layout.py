@@ -56,7 +56,7 @@ def test_the_page_uses_only_the_names_the_library_exports():
 
 
 def test_only_index_py_writes_an_index():
-    writers = {p.relative_to(ROOT).as_posix() for p in LIBRARY if calls(p) & {"store.write_index", "store.lock"}}
+    writers = {p.relative_to(ROOT).as_posix() for p in LIBRARY if calls(p) & {"store.write", "store.lock"}}
     assert writers == {"rag/index.py"}
 
 

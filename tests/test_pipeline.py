@@ -191,7 +191,7 @@ def test_default_index_from_another_version_is_rebuilt_with_the_uploads(tmp_path
     index_paths([articles, data], config.index_dir, fake_embedder, SETTINGS)
     monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
     index = open_index(config, fake_embedder)
-    assert index.manifest.identity.schema_version == store.SCHEMA_VERSION
+    assert index.identity.schema_version == store.SCHEMA_VERSION
     assert sorted(a.title for a in index.articles.values()) == ["딥시크 쇼크", "샤오미 전기차"]
 
 
@@ -202,23 +202,24 @@ def test_default_index_built_with_other_bm25_settings_is_rebuilt(tmp_path, fake_
                      data_dir=tmp_path / "data", settings=SETTINGS, default_index=True)
     index_paths([config.articles_dir], config.index_dir, fake_embedder, replace(SETTINGS, bm25_k1=1.5))
     index = open_index(config, fake_embedder)
-    assert index.manifest.identity.bm25_k1 == SETTINGS.bm25_k1 and len(index.articles) == 1
+    assert index.identity.bm25_k1 == SETTINGS.bm25_k1 and len(index.articles) == 1
 
 
 def test_default_index_of_the_previous_manifest_layout_is_rebuilt(tmp_path, fake_embedder):
-    """An index from before schema 4 (identity keys at the top of the manifest) is a
-    mismatch, not damage: the bundled index rebuilds itself after an update."""
+    """An index of the one-folder layout (schema 4 and before: CURRENT names a data folder) is
+    a mismatch, not damage: the bundled index rebuilds itself after an update."""
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / "nvidia.md").write_text("# 딥시크 쇼크\n" + NVIDIA, encoding="utf-8")
     config = replace(load_config(index_dir=tmp_path / "index"), articles_dir=tmp_path / "articles",
                      data_dir=tmp_path / "data", settings=SETTINGS, default_index=True)
-    index_paths([config.articles_dir], config.index_dir, fake_embedder, SETTINGS)
-    live = config.index_dir / (config.index_dir / "CURRENT").read_text().strip() / "manifest.json"
-    live.write_text(json.dumps({"schema_version": 3, "embedding": {}, "chunking": {}, "articles": {}}), encoding="utf-8")
+    old = config.index_dir / "data-1"
+    old.mkdir(parents=True)
+    (old / "manifest.json").write_text(json.dumps({"identity": {"schema_version": 4}, "articles": {}}), encoding="utf-8")
+    (config.index_dir / "CURRENT").write_text("data-1", encoding="utf-8")
     with pytest.raises(IndexMismatch, match="older version"):
         open_index(replace(config, default_index=False), fake_embedder)
     index = open_index(config, fake_embedder)
-    assert index.manifest.identity.schema_version == store.SCHEMA_VERSION and len(index.articles) == 1
+    assert index.identity.schema_version == store.SCHEMA_VERSION and len(index.articles) == 1
 
 
 def test_own_index_from_another_version_is_not_rebuilt(tmp_path, fake_embedder, monkeypatch):

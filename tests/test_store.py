@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 from fakes import FakeEmbedder, FakeGenerator
 
-from rag import korean, store
+from rag import background, korean, reader, segment, store, vectors
+from rag.background import catch_up
 from rag.config import Settings
 from rag.errors import IndexMismatch, IndexMissing, StoreError
 from rag.index import identity, index_paths
@@ -48,25 +50,33 @@ def expected(embedder: FakeEmbedder, settings: Settings = SETTINGS) -> store.Ide
     return identity(embedder, settings)
 
 
-def reopen(index_dir: Path, embedder: FakeEmbedder) -> store.Index:
-    return store.open_index(index_dir, expected(embedder))
+def reopen(index_dir: Path, embedder: FakeEmbedder) -> reader.Index:
+    return reader.open_index(index_dir, expected(embedder))
 
 
-def reopen_with(index_dir: Path, embedder: FakeEmbedder, settings: Settings) -> store.Index:
-    return store.open_index(index_dir, expected(embedder, settings))
+def reopen_with(index_dir: Path, embedder: FakeEmbedder, settings: Settings) -> reader.Index:
+    return reader.open_index(index_dir, expected(embedder, settings))
 
 
-def live_folder(index_dir: Path) -> str:
+def live_generation(index_dir: Path) -> str:
     return (index_dir / "CURRENT").read_text().strip()
 
 
-def assert_consistent(index: store.Index) -> None:
-    """Chunks are exact spans of their articles, and every table agrees on them."""
-    assert index.dense.size == len(index.chunks) == len(index.tokens)
+def segments(index_dir: Path) -> list[str]:
+    return json.loads((index_dir / live_generation(index_dir)).read_text(encoding="utf-8"))["segments"]
+
+
+def entries(index: reader.Index) -> dict[str, segment.Entry]:
+    return store.read_catalog(index.folder, index.identity).entries
+
+
+def assert_consistent(index: reader.Index) -> None:
+    """Chunks are exact spans of their articles, every chunk has its vector, and every table agrees."""
+    assert index.dense.size == len(index.chunks) == len(index.embedded) and index.pending == 0
     assert len({c.id for c in index.chunks}) == len(index.chunks)
-    listed = sorted(cid for entry in index.manifest.articles.values() for cid in entry.chunks)
+    listed = sorted(cid for entry in entries(index).values() for cid in entry.chunks)
     assert listed == sorted(c.id for c in index.chunks)
-    assert set(index.manifest.articles) == set(index.articles)
+    assert set(entries(index)) == set(index.articles)
     for c in index.chunks:
         assert index.articles[c.article_id].text[c.start : c.end] == c.text
 
@@ -92,18 +102,18 @@ def test_first_index_of_a_folder(corpus, index_dir, fake_embedder):
     assert_consistent(index)
 
 
-def test_manifest_records_identity_and_files(corpus, index_dir, fake_embedder):
+def test_generation_records_identity_and_segments_their_checksums(corpus, index_dir, fake_embedder):
     index_paths([corpus], index_dir, fake_embedder, SETTINGS)
-    folder = index_dir / live_folder(index_dir)
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    built = manifest["identity"]
+    generation = json.loads((index_dir / live_generation(index_dir)).read_text(encoding="utf-8"))
+    built = generation["identity"]
     assert built["schema_version"] == store.SCHEMA_VERSION
     assert (built["model_id"], built["dim"]) == ("fake-bigram-64", 64)
     assert (built["chunk_size"], built["chunk_overlap"]) == (200, 40)
     assert (built["bm25_k1"], built["bm25_b"]) == (SETTINGS.bm25_k1, SETTINGS.bm25_b)
     assert built["words"]["tags"] == sorted(korean.CONTENT_TAGS)
-    assert {"articles.jsonl", "chunks.jsonl", "dense.faiss"} <= set(manifest["files"])
-    assert any(name.startswith("sparse/") for name in manifest["files"])
+    [name] = generation["segments"]
+    meta = json.loads((index_dir / name / "segment.json").read_text(encoding="utf-8"))
+    assert set(meta["files"]) == set(segment.FILES)
 
 
 def test_reopened_index_finds_its_chunks(corpus, index_dir, fake_embedder):
@@ -115,18 +125,18 @@ def test_reopened_index_finds_its_chunks(corpus, index_dir, fake_embedder):
     assert dense[target.id] == pytest.approx(1.0, abs=1e-5)
     sparse = index.sparse.search(tokens("환율 전망은?"), 50)
     assert sparse
-    hit_articles = {index.articles[index.chunks[pos].article_id].text.split()[0] for pos in sparse}
+    hit_articles = {index.articles[index.chunk(cid).article_id].text.split()[0] for cid in sparse}
     assert hit_articles == {"환율"}
 
 
 def test_rerun_on_same_files_embeds_nothing(corpus, index_dir, fake_embedder):
     index_paths([corpus], index_dir, fake_embedder, SETTINGS)
-    before = live_folder(index_dir)
+    before = live_generation(index_dir)
     fake_embedder.reset()
     result = index_paths([corpus], index_dir, fake_embedder, SETTINGS)
     assert (result.added, result.removed, result.unchanged) == (0, 0, 4)
     assert fake_embedder.calls == []
-    assert live_folder(index_dir) == before  # nothing changed, nothing rewritten
+    assert live_generation(index_dir) == before  # nothing changed, nothing rewritten
 
 
 def test_changed_line_reembeds_only_that_article(corpus, index_dir, fake_embedder):
@@ -142,7 +152,7 @@ def test_changed_line_reembeds_only_that_article(corpus, index_dir, fake_embedde
     index = reopen(index_dir, fake_embedder)
     new = seed_articles(index, corpus)
     assert new[2] == article_id(changed) != old[2]
-    assert old[2] not in index.articles and old[2] not in index.manifest.articles
+    assert old[2] not in index.articles and old[2] not in entries(index)
     assert (new[1], new[3]) == (old[1], old[3])
     assert len(fake_embedder.embedded) == len(index.article_chunks(new[2]))
     assert_consistent(index)
@@ -172,7 +182,7 @@ def test_line_moved_updates_metadata_without_embedding(corpus, index_dir, fake_e
     assert fake_embedder.calls == []
     index = reopen(index_dir, fake_embedder)
     assert seed_articles(index, corpus) == {1: old[3], 2: old[1], 3: old[2]}
-    assert index.manifest.articles[old[3]].line == 1
+    assert entries(index)[old[3]].line == 1 and index.articles[old[3]].line == 1
     assert_consistent(index)
 
 
@@ -187,6 +197,8 @@ def test_whitespace_only_edit_keeps_chunks_exact(corpus, index_dir, fake_embedde
 
 def test_indexing_one_file_leaves_other_articles_alone(corpus, index_dir, tmp_path, fake_embedder):
     index_paths([corpus], index_dir, fake_embedder, SETTINGS)
+    before = segments(index_dir)
+    written = {name: (index_dir / name / "segment.json").stat().st_mtime_ns for name in before}
     extra = tmp_path / "extra.md"
     extra.write_text("# 금값\n" + article_line(5, "금값"), encoding="utf-8")
     fake_embedder.reset()
@@ -194,14 +206,70 @@ def test_indexing_one_file_leaves_other_articles_alone(corpus, index_dir, tmp_pa
     assert (result.added, result.removed, result.unchanged) == (1, 0, 0)
     index = reopen(index_dir, fake_embedder)
     assert len(index.articles) == 5
+    # the update wrote one new segment and left the old one as it was
+    assert segments(index_dir)[:-1] == before and len(segments(index_dir)) == 2
+    assert {name: (index_dir / name / "segment.json").stat().st_mtime_ns for name in before} == written
     assert_consistent(index)
 
 
-def test_rebuild_embeds_everything_again(corpus, index_dir, fake_embedder):
+def test_rebuild_cuts_again_but_embeds_nothing_it_has(corpus, index_dir, fake_embedder):
     first = index_paths([corpus], index_dir, fake_embedder, SETTINGS)
+    old = segments(index_dir)
     fake_embedder.reset()
     again = index_paths([corpus], index_dir, fake_embedder, SETTINGS, rebuild=True)
-    assert again.added == 4 and fake_embedder.texts_embedded == first.chunks == again.chunks
+    assert again.added == 4 and again.chunks == first.chunks
+    assert fake_embedder.calls == []  # the vectors are kept by what was embedded
+    assert not set(segments(index_dir)) & set(old) and not any((index_dir / name).exists() for name in old)
+    assert_consistent(reopen(index_dir, fake_embedder))
+
+
+def test_small_segments_are_merged_and_removed_chunks_dropped(corpus, index_dir, tmp_path, fake_embedder):
+    index_paths([corpus], index_dir, fake_embedder, SETTINGS)
+    for n in range(store.MERGE_FACTOR + 1):  # one file, rewritten: one small segment each time
+        (tmp_path / "extra.md").write_text(f"# 금값 {n}\n" + article_line(n, "금값"), encoding="utf-8")
+        index_paths([tmp_path / "extra.md"], index_dir, fake_embedder, SETTINGS)
+    assert len(segments(index_dir)) < store.MERGE_FACTOR
+    generation = json.loads((index_dir / live_generation(index_dir)).read_text(encoding="utf-8"))
+    index = reopen(index_dir, fake_embedder)
+    on_disk = {c for name in generation["segments"] for e in segment.read_meta(index_dir / name)["entries"].values() for c in e.chunks}
+    assert set(generation["removed"]) <= on_disk  # removed chunks of merged segments are gone
+    assert len(index.articles) == 5 and f"금값 {store.MERGE_FACTOR}" in {a.title for a in index.articles.values()}
+    assert_consistent(index)
+
+
+def test_keyword_search_comes_first_and_vectors_catch_up(corpus, index_dir, fake_embedder):
+    result = index_paths([corpus], index_dir, fake_embedder, SETTINGS, embed=False)
+    index = result.index
+    assert fake_embedder.calls == [] and index.pending == len(index.chunks) > 0
+    assert index.sparse.search(tokens("환율 전망은?"), 5)  # searchable by BM25 already
+    done = catch_up(index_dir, fake_embedder, expected(fake_embedder))
+    assert (done.embedded, done.pending, done.busy, done.stopped) == (len(index.chunks), 0, False, False)
+    fresh = reader.refresh(index)
+    assert fresh is not index and fresh.pending == 0
+    assert reader.refresh(fresh) is fresh  # nothing changed since
+    assert index.pending == len(index.chunks)  # the old object is as it was, for an answer still running
+    assert_consistent(fresh)
+
+
+def test_one_embedder_at_a_time(corpus, index_dir, fake_embedder):
+    index_paths([corpus], index_dir, fake_embedder, SETTINGS, embed=False)
+    with store.embedding_lock(index_dir) as held:
+        assert held
+        done = catch_up(index_dir, fake_embedder, expected(fake_embedder))
+        assert done.busy and done.pending > 0 and fake_embedder.calls == []
+        index_paths([corpus], index_dir, fake_embedder, SETTINGS, embed=False)  # updates are not blocked
+
+
+def test_stopped_catch_up_keeps_its_vectors_and_resumes(corpus, index_dir, fake_embedder, monkeypatch):
+    monkeypatch.setattr(background, "BATCH", 2)
+    index_paths([corpus], index_dir, fake_embedder, SETTINGS, embed=False)
+    stop = threading.Event()
+    done = catch_up(index_dir, fake_embedder, expected(fake_embedder), lambda *_: stop.set(), stop)
+    assert done.stopped and 0 < done.embedded < done.embedded + done.pending
+    fake_embedder.reset()
+    rest = catch_up(index_dir, fake_embedder, expected(fake_embedder))
+    assert rest.embedded == done.pending and fake_embedder.texts_embedded == done.pending
+    assert_consistent(reopen(index_dir, fake_embedder))
 
 
 def test_problems_are_reported_and_good_files_indexed(corpus, index_dir, fake_embedder):
@@ -231,7 +299,7 @@ def test_other_embedder_chunking_or_bm25_is_a_mismatch(corpus, index_dir, embedd
     with pytest.raises(IndexMismatch, match=f"built with {key}.*--rebuild"):
         index_paths([corpus], index_dir, embedder, settings)
     with pytest.raises(IndexMismatch):
-        store.open_index(index_dir, expected(embedder, settings))
+        reader.open_index(index_dir, expected(embedder, settings))
     assert embedder.calls == []
 
 
@@ -246,49 +314,61 @@ def test_other_bm25_words_are_a_mismatch(corpus, index_dir, fake_embedder, monke
 
 def test_missing_index(tmp_path, fake_embedder):
     with pytest.raises(IndexMissing, match="rag index") as err:
-        store.open_index(tmp_path / "nothing", expected(fake_embedder))
+        reader.open_index(tmp_path / "nothing", expected(fake_embedder))
     assert isinstance(err.value, StoreError)
 
 
-@pytest.mark.parametrize("name", ["chunks.jsonl", "articles.jsonl", "dense.faiss"])
+@pytest.mark.parametrize("name", ["chunks.jsonl", "articles.jsonl", "bm25.npz"])
 def test_damaged_file_is_reported_at_open(corpus, index_dir, fake_embedder, name):
     index_paths([corpus], index_dir, fake_embedder, SETTINGS)
-    path = index_dir / live_folder(index_dir) / name
+    path = index_dir / segments(index_dir)[0] / name
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(StoreError, match="damaged.*--rebuild"):
         reopen(index_dir, fake_embedder)
 
 
-def test_unreadable_manifest_is_reported(corpus, index_dir, fake_embedder):
+def test_damaged_vectors_are_embedded_again(corpus, index_dir, fake_embedder):
     index_paths([corpus], index_dir, fake_embedder, SETTINGS)
-    (index_dir / live_folder(index_dir) / "manifest.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(StoreError, match="manifest"):
+    [shard] = vectors.shards(vectors.folder(index_dir, fake_embedder.model_id, fake_embedder.dim))
+    shard.write_bytes(shard.read_bytes()[:100])
+    index = reopen(index_dir, fake_embedder)
+    assert index.pending == len(index.chunks)  # still opens, searchable by keyword
+    fake_embedder.reset()
+    index_paths([corpus], index_dir, fake_embedder, SETTINGS)
+    assert fake_embedder.texts_embedded == len(index.chunks)
+    assert_consistent(reopen(index_dir, fake_embedder))
+
+
+def test_unreadable_generation_is_reported(corpus, index_dir, fake_embedder):
+    index_paths([corpus], index_dir, fake_embedder, SETTINGS)
+    (index_dir / live_generation(index_dir)).write_text("{not json", encoding="utf-8")
+    with pytest.raises(StoreError, match="generation file"):
         reopen(index_dir, fake_embedder)
 
 
-def test_crashed_build_folder_is_removed_on_next_update(corpus, index_dir, fake_embedder):
+def test_crashed_segment_is_removed_on_next_update(corpus, index_dir, fake_embedder):
     index_paths([corpus], index_dir, fake_embedder, SETTINGS)
-    live = live_folder(index_dir)
-    crashed = index_dir / "data-1"
-    (crashed / "sparse").mkdir(parents=True)
-    (crashed / "chunks.jsonl").write_text('{"id": 0, "art', encoding="utf-8")  # half written
-    assert reopen(index_dir, fake_embedder).folder.name == live  # ignored by readers
+    live = segments(index_dir)
+    crashed = index_dir / "seg-1"
+    crashed.mkdir()
+    (crashed / "chunks.jsonl").write_text('[0, "art', encoding="utf-8")  # half written
+    assert list(reopen(index_dir, fake_embedder).segments) == live  # ignored by readers
 
     (corpus / "extra.md").write_text("# 금값\n" + article_line(5, "금값"), encoding="utf-8")
     result = index_paths([corpus], index_dir, fake_embedder, SETTINGS)
     assert result.added == 1
     assert not crashed.exists()
-    folders = sorted(p.name for p in index_dir.glob("data-*"))
-    assert folders == [live_folder(index_dir)] and live not in folders  # old live folder gone too
+    assert sorted(p.name for p in index_dir.glob("seg-*")) == sorted(segments(index_dir))
+    assert [p.name for p in index_dir.glob("gen-*")] == [live_generation(index_dir)]
     assert_consistent(reopen(index_dir, fake_embedder))
 
 
-def test_crashed_build_folder_is_removed_even_when_nothing_changed(corpus, index_dir, fake_embedder):
+def test_crashed_segment_is_removed_even_when_nothing_changed(corpus, index_dir, fake_embedder):
     index_paths([corpus], index_dir, fake_embedder, SETTINGS)
-    (index_dir / "data-1").mkdir()
+    (index_dir / "seg-1").mkdir()
     index_paths([corpus], index_dir, fake_embedder, SETTINGS)
-    assert [p.name for p in index_dir.glob("data-*")] == [live_folder(index_dir)]
+    assert [p.name for p in index_dir.glob("seg-*")] == segments(index_dir)
 
 
 def test_update_lock_blocks_a_second_update(corpus, index_dir, fake_embedder):

@@ -38,6 +38,7 @@ class App:
         self.pipeline: Pipeline | None = None
         self.status = "준비 중…"
         self.failed = False
+        self.note = ""  # what the last upload added
         self._loader = threading.Thread(target=self._load, daemon=True)
 
     def start(self) -> App:
@@ -54,6 +55,8 @@ class App:
             self._progress("답변 준비 중 / preparing the prompt")
             pipeline.warm()  # before questions are taken: the model answers one thing at a time
             self.pipeline = pipeline
+            if pipeline.index.pending:  # an earlier run stopped before every chunk had its vector
+                pipeline.background.start()
             self._progress(self.ready_status())
         except RagError as e:
             log.error("loading failed: %s", e)
@@ -65,7 +68,15 @@ class App:
 
     def ready_status(self) -> str:
         p = self.pipeline
-        return f"준비됨 · 기사 {len(p.index.articles)}건 · 모델 `{p.config.llm.name}`"
+        status = f"준비됨 · 기사 {len(p.index.articles)}건 · 모델 `{p.config.llm.name}`"
+        if self.note:
+            status += f" · 최근 추가: {self.note}"
+        if embedding := p.background.status():
+            status += f" · {embedding} (키워드 검색은 지금도 됩니다)"
+        return status
+
+    def current_status(self) -> str:
+        return self.ready_status() if self.pipeline is not None else self.status
 
 
 def build(app: App) -> gr.Blocks:
@@ -134,8 +145,8 @@ def build(app: App) -> gr.Blocks:
         upload.upload(lambda files, progress=gr.Progress(): _add_files(app, files, progress), upload, [status, upload], concurrency_id="llm", api_name="add_files")
         profile.change(lambda name: _switch_profile(app, name), profile, status, concurrency_id="llm", api_name="switch_profile")
 
-        timer = gr.Timer(1.0)
-        timer.tick(lambda: (app.status, gr.Timer(active=app.pipeline is None and not app.failed)), None, [status, timer])
+        timer = gr.Timer(2.0)  # loading progress, then the background embedding's
+        timer.tick(app.current_status, None, status, show_progress="hidden", api_visibility="private")
     return demo
 
 
@@ -202,7 +213,7 @@ def _add_files(app: App, files: list | None, progress: gr.Progress):
     stored = [store_upload(Path(f if isinstance(f, str) else f.name), uploads) for f in files]
     progress(0, desc="기사 읽는 중")
     try:
-        result = pipeline.add_files(stored, lambda stage, done, total: progress((done, total), desc="임베딩 중"))
+        result = pipeline.add_files(stored, lambda stage, done, total: progress((done, total), desc="기사 읽는 중"))
     except RagError as e:
         raise gr.Error(title="오류", message=e.korean) from None
     for problem in result.problems[:5]:
@@ -210,8 +221,9 @@ def _add_files(app: App, files: list | None, progress: gr.Progress):
     message = f"기사 {result.added}건 추가"
     if result.duplicates:
         message += f" · 중복 {result.duplicates}건 건너뜀"
-    gr.Info(title="안내", message=message)
-    return f"{app.ready_status()} · 최근 추가: {message}", None
+    gr.Info(title="안내", message=message + " · 키워드 검색은 바로, 의미 검색은 색인이 끝나는 대로 됩니다")
+    app.note = message
+    return app.ready_status(), None
 
 
 def _switch_profile(app: App, name: str) -> str:

@@ -20,14 +20,12 @@ import numpy as np
 from .. import store
 from ..config import Config
 from ..generate import LlamaGenerator
-from ..index import Embedded, copy_index, identity, index_paths
 from ..korean import tokens
 from ..load import load_embedder, load_generator, open_index
 from ..pipeline import Pipeline
 from ..prompt import SYSTEM_PROMPT
 from ..retrieve import retrieve
-from ..types import Chunk
-from .evaluate import build_index, load_squad
+from .archive import run_archive
 
 SEED_QUESTIONS = [
     "엔비디아 주가는 왜 떨어졌어?",
@@ -102,24 +100,26 @@ def time_naive(pipeline: Pipeline, questions: list[str], k: int = 5) -> dict:
     return {"first_token_s": summary(first), "total_s": summary(total), "prompt_tokens": summary(prompt_tokens)}
 
 
-def raw_llama(generator: LlamaGenerator, prompt_tokens: int = 512, gen_tokens: int = 128) -> dict:
-    """llama.cpp's own speed on this machine, without any pipeline around it: prompt
-    processing and generation tokens/s."""
+def raw_llama(generator: LlamaGenerator, prompt_tokens: int, gen_tokens: int = 128) -> dict:
+    """llama.cpp's own speed on this machine with nothing around it: a prompt as long as our
+    answers' (generation slows as the context grows) and the sampler our answers use (greedy,
+    no repeat penalty), tokens generated and never decoded to text."""
     llm = generator.llm
-    filler = "국제 유가가 하루 만에 크게 올랐다. 중동 지역의 긴장이 높아졌기 때문이다. " * 200
+    filler = "국제 유가가 하루 만에 크게 올랐다. 중동 지역의 긴장이 높아졌기 때문이다. " * 400
     toks = llm.tokenize(filler.encode("utf-8"), add_bos=False)[:prompt_tokens]
     llm.reset()
     t0 = time.perf_counter()
-    llm.eval(toks)
-    t1 = time.perf_counter()
-    for _ in range(gen_tokens):
-        llm.eval([llm.sample(top_k=1, temp=0.0)])
+    t1, n = None, 0
+    for _ in llm.generate(toks, top_k=1, temp=0.0, repeat_penalty=1.0):
+        t1, n = t1 or time.perf_counter(), n + 1  # the first token comes after the prompt is evaluated
+        if n == gen_tokens:
+            break
     t2 = time.perf_counter()
     llm.reset()
     return {
         "prompt_tokens": len(toks),
         "prompt_tps": round(len(toks) / (t1 - t0), 2),
-        "generation_tps": round(gen_tokens / (t2 - t1), 2),
+        "generation_tps": round((n - 1) / (t2 - t1), 2),
     }
 
 
@@ -132,46 +132,6 @@ def time_retrieval(index: store.Index, embedder, questions: list[str], config: C
     return {"chunks": len(index.chunks), "ms": summary(times)}
 
 
-def grow_index(index: store.Index, folder: Path, target: int) -> store.Index:
-    """The same index padded to `target` chunks with perturbed copies (no embedding needed)."""
-    rng = np.random.default_rng(0)
-    vectors = index.dense.vectors([c.id for c in index.chunks])
-    chunks, toks, vecs = [], [], []
-    next_id = index.manifest.next_chunk_id
-    while len(index.chunks) + len(chunks) < target:
-        i = len(chunks) % len(index.chunks)
-        base = index.chunks[i]
-        v = vectors[i] + rng.normal(0, 0.02, vectors.shape[1]).astype(np.float32)
-        chunks.append(Chunk(next_id, base.article_id, base.text, base.start, base.end))
-        toks.append(index.tokens[i])
-        vecs.append(v / np.linalg.norm(v))
-        next_id += 1
-    return copy_index(index, folder, extra=Embedded(chunks, toks, np.vstack(vecs)))
-
-
-def time_indexing(config: Config, embedder, squad: Path, paragraphs: int, workdir: Path) -> dict:
-    """Throughput from an empty index, and how soon one added article is searchable."""
-    corpus = load_squad(squad, paragraphs)
-    t = time.perf_counter()
-    index = build_index(corpus, workdir / "idx", embedder, config)
-    seconds = time.perf_counter() - t
-    one = workdir / "one.txt"
-    one.write_text("# 새 기사\n\n테스트전자는 오늘 신형 스마트폰 제로폰 X1을 99만원에 출시한다고 밝혔다.\n", encoding="utf-8")
-    t = time.perf_counter()
-    result = index_paths([one], workdir / "idx", embedder, config.settings)
-    hits = retrieve(result.index, embedder, "제로폰 X1 가격", tokens("제로폰 X1 가격"), config.settings, 1)
-    added_s = time.perf_counter() - t
-    return {
-        "articles": len(corpus.articles),
-        "chunks": len(index.chunks),
-        "seconds": round(seconds, 2),
-        "chunks_per_s": round(len(index.chunks) / seconds, 2),
-        "articles_per_s": round(len(corpus.articles) / seconds, 2),
-        "one_article_searchable_s": round(added_s, 3),
-        "found": bool(hits and "제로폰" in hits[0].chunk.text),
-    }
-
-
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -179,7 +139,7 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem / 1024 / 1024, 1), "python": platform.python_version()}
 
 
-def run_bench(config: Config, squad: Path | None, paragraphs: int = 300, repeats: int = 1,
+def run_bench(config: Config, news: list[Path], repeats: int = 1,
               progress: Callable[[str], None] = print) -> dict:
     report: dict = {"machine": machine(), "profile": config.profile, "models": {"llm": config.llm.name, "embedder": config.embedder.name}}
     t0 = time.perf_counter()
@@ -189,12 +149,12 @@ def run_bench(config: Config, squad: Path | None, paragraphs: int = 300, repeats
     report["load_s"] = round(time.perf_counter() - t0, 2)
     pipeline = Pipeline(config, index, embedder, generator)
     questions = SEED_QUESTIONS * repeats
-    progress("raw llama.cpp speed")
-    report["raw_llama"] = raw_llama(generator)
     progress("our pipeline on the seed questions")
     pipeline.warm()  # as the chat server does before taking questions
     pipeline.ask(WARM_UP).answer  # the query embedding's first call is slower
     report["ours"] = time_answers(pipeline, questions)
+    progress("raw llama.cpp speed, at our prompt length")
+    report["raw_llama"] = raw_llama(generator, int(report["ours"]["prompt_tokens"]["p50"]))
     progress("naive pipeline on the same questions")
     report["naive"] = time_naive(pipeline, questions)
     report["ours_vs_naive_first_token"] = round(report["ours"]["first_token_s"]["p50"] / report["naive"]["first_token_s"]["p50"], 3)
@@ -202,14 +162,9 @@ def run_bench(config: Config, squad: Path | None, paragraphs: int = 300, repeats
         report["generation_vs_raw"] = round(report["ours"]["generation_tps"]["p50"] / report["raw_llama"]["generation_tps"], 3)
     report["peak_rss_mb_answering"] = round(peak_rss_mb(), 1)
     report["retrieval_bundled"] = time_retrieval(index, embedder, questions, config)
-    if squad and squad.exists():
+    if news:
         with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
-            progress(f"indexing throughput on {paragraphs} KorQuAD paragraphs")
-            report["indexing"] = time_indexing(config, embedder, squad, paragraphs, Path(tmp))
-            progress("retrieval at 10,000 chunks")
-            big = grow_index(store.open_index(Path(tmp) / "idx", identity(embedder, config.settings)), Path(tmp) / "idx", 10_000)
-            korquad_q = [q.text for q in load_squad(squad, paragraphs).questions[:50]]
-            report["retrieval_10k"] = time_retrieval(big, embedder, korquad_q, config)
+            report["archive"] = run_archive(config, embedder, news, Path(tmp), progress)
     progress("cold start")
     report["cold_start"] = cold_start(config)
     report["peak_rss_mb"] = round(peak_rss_mb(), 1)
@@ -274,13 +229,27 @@ def format_bench(r: dict) -> str:
     ]
     if "retrieval_10k" in r:
         rows.append(f"| retrieval p50 / p95, {r['retrieval_10k']['chunks']:,} chunks (ms) | {r['retrieval_10k']['ms']['p50']:.0f} / {r['retrieval_10k']['ms']['p95']:.0f} |")
-    if "indexing" in r:
-        ix = r["indexing"]
-        rows.append(f"| indexing from empty ({ix['articles']} articles, {ix['chunks']} chunks) | {ix['chunks_per_s']} chunks/s, {ix['articles_per_s']} articles/s |")
-        rows.append(f"| one added article searchable (s) | {ix['one_article_searchable_s']} |")
+    if "archive" in r:
+        rows += archive_rows(r["archive"])
     if "cold_start" in r:
         c = r["cold_start"]
         rows.append(f"| cold start: page ready / first answer (s) | {c['page_ready_s']} / {c['first_answer_s']} |")
     rows.append(f"| model load (s) | {r['load_s']} |")
     rows.append(f"| peak RSS while answering / whole run (MB) | {r['peak_rss_mb_answering']:.0f} / {r['peak_rss_mb']:.0f} |")
     return "\n".join(rows)
+
+
+def archive_rows(a: dict) -> list[str]:
+    speeds = " · ".join(f"{stage} {v:,.0f}" for stage, v in a["chunks_per_s"].items())
+    rows = [
+        f"| news read to searchable by keyword ({a['articles']:,} articles, {a['chunks']:,} chunks) | "
+        f"{a['searchable_s']} s, {a['searchable_chunks_per_s']} chunks/s ({speeds}) |",
+        f"| dense stage (embedding) | {a['dense_chunks_per_s']} chunks/s ({a['dense_hours_for_these']} h for these) |",
+        "",
+        "| archive | open (s) | retrieval p50 / p95 (ms) | one article added, searchable (s) | peak RSS answering (MB) | segments |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for z in a["sizes"]:
+        rows.append(f"| {z['chunks']:,} chunks | {z['open_s']} | {z['retrieval_ms_p50']:.0f} / {z['retrieval_ms_p95']:.0f} | "
+                    f"{z['add_one_searchable_s']}{'' if z['add_one_found'] else ' (not found!)'} | {z['peak_rss_mb']:.0f} | {z['segments']} |")
+    return rows

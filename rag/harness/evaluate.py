@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .. import store
+from .. import reader, store
+from ..background import catch_up
 from ..config import Config
 from ..embed import Embedder
 from ..errors import StoreError
@@ -77,22 +78,23 @@ def sample(questions: list[Question], n: int, seed: int) -> list[Question]:
     return rng.sample(questions, min(n, len(questions)))
 
 
-def build_index(corpus: Corpus, folder: Path, embedder: Embedder, config: Config, progress=None) -> store.Index:
+def build_index(corpus: Corpus, folder: Path, embedder: Embedder, config: Config, progress=None) -> reader.Index:
     """Index the corpus into `folder`, reusing it when it already holds this corpus."""
     s = config.settings
     expected = identity(embedder, s)
     if store.exists(folder):
         try:
-            index = store.open_index(folder, expected)
+            index = reader.open_index(folder, expected)
             if set(index.articles) == {a.id for a in corpus.articles}:
-                return index
+                catch_up(folder, embedder, expected)  # a run stopped while embedding goes on
+                return reader.refresh(index)
         except StoreError:
             pass  # built with other settings or damaged: build it again below
     report = IngestReport(articles=list(corpus.articles))
     return index_report(report, [], folder, embedder, s, rebuild=True, progress=progress).index
 
 
-def retrieval_scores(index: store.Index, embedder: Embedder, questions: list[Question], config: Config) -> dict:
+def retrieval_scores(index: reader.Index, embedder: Embedder, questions: list[Question], config: Config) -> dict:
     """R@k and MRR of the gold paragraph per retriever, ranked by article."""
     s = config.settings
     weights = {**MODES, "hybrid": s.dense_weight}

@@ -1,0 +1,140 @@
+"""The live index in memory: its segments read, BM25 over them, and the vectors embedded so far.
+
+Dense vectors arrive in the background (index.py's `catch_up`), so a chunk may be searchable
+by BM25 before it has a vector; `pending` counts those. `refresh` brings an open index up to
+date with the store (new segments, new vector shards) reading only what is new, and returns a
+new object, so an answer already running keeps the index it began with.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import segment, store, vectors
+from .dense import DenseIndex
+from .sparse import Postings, SparseIndex
+from .types import Article, Chunk
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment as read: every row, removed or not (the generation says which are live)."""
+
+    name: str
+    entries: dict[str, segment.Entry]
+    articles: dict[str, Article]
+    chunks: list[Chunk]
+    keys: list[str]
+    postings: Postings
+
+
+@dataclass
+class Index:
+    folder: Path
+    generation: store.Generation
+    segments: dict[str, Segment]
+    articles: dict[str, Article]  # live articles
+    chunks: list[Chunk]  # live chunks
+    keys: dict[int, str]  # live chunk id -> embedding key
+    sparse: SparseIndex
+    dense: DenseIndex
+    embedded: set[int] = field(default_factory=set)  # live chunk ids with a vector in `dense`
+    where: dict[str, tuple[str, int]] = field(default_factory=dict)  # key -> (shard, row) of every stored vector
+    stamp: tuple = ()  # what the store looked like when read
+
+    def __post_init__(self):
+        self.position = {c.id: i for i, c in enumerate(self.chunks)}
+
+    @property
+    def identity(self) -> store.Identity:
+        return self.generation.identity
+
+    @property
+    def pending(self) -> int:
+        """Live chunks without a vector yet (searchable by BM25 only)."""
+        return len(self.chunks) - len(self.embedded)
+
+    def chunk(self, chunk_id: int) -> Chunk:
+        return self.chunks[self.position[chunk_id]]
+
+    def article_chunks(self, article_id: str) -> list[Chunk]:
+        return [c for c in self.chunks if c.article_id == article_id]
+
+
+def open_index(index_dir: Path, expected: store.Identity, previous: Index | None = None) -> Index:
+    """Open the live index, checking its identity and checksums; segments and vectors already
+    in `previous` are reused, not read again."""
+    stamp = _stamp(index_dir, expected)
+    generation = store.read_generation(index_dir, expected)
+    reuse = previous.segments if previous and previous.identity == expected else {}
+    segments = {name: reuse.get(name) or _read_segment(index_dir / name) for name in generation.segments}
+    live = [s for s in segments.values()]
+    chunks = [c for s in live for c in s.chunks if c.id not in generation.removed]
+    keys = {c.id: k for s in live for c, k in zip(s.chunks, s.keys) if c.id not in generation.removed}
+    owners = {c.article_id for c in chunks}
+    articles = {aid: a for s in live for aid, a in s.articles.items() if aid in owners}
+    sparse = SparseIndex([s.postings for s in live], generation.removed, expected.bm25_k1, expected.bm25_b)
+    index = Index(index_dir, generation, segments, articles, chunks, keys, sparse, DenseIndex.empty(expected.dim), stamp=stamp)
+    _load_vectors(index, previous if reuse else None)
+    return index
+
+
+def refresh(index: Index) -> Index:
+    """`index` if the store has not changed since it was read, else the store as it is now."""
+    if _stamp(index.folder, index.identity) == index.stamp:
+        return index
+    return open_index(index.folder, index.identity, previous=index)
+
+
+def _stamp(index_dir: Path, identity: store.Identity) -> tuple:
+    current = index_dir / "CURRENT"
+    generation = current.read_text().strip() if current.is_file() else ""
+    return generation, tuple(p.name for p in vectors.shards(vectors.folder(index_dir, identity.model_id, identity.dim)))
+
+
+def _read_segment(folder: Path) -> Segment:
+    meta = segment.read_meta(folder)
+    articles = {a["id"]: Article(**a) for a in segment.read_jsonl(segment.check_file(folder, "articles.jsonl", meta))}
+    chunks, keys = [], []
+    for cid, aid, start, end, key in segment.read_jsonl(segment.check_file(folder, "chunks.jsonl", meta)):
+        chunks.append(Chunk(cid, aid, articles[aid].text[start:end], start, end))
+        keys.append(key)
+    postings = Postings.load(segment.check_file(folder, "bm25.npz", meta))
+    return Segment(folder.name, meta["entries"], articles, chunks, keys, postings)
+
+
+def _load_vectors(index: Index, previous: Index | None) -> None:
+    """Put into `index.dense` the stored vector of every live chunk that has one."""
+    folder = vectors.folder(index.folder, index.identity.model_id, index.identity.dim)
+    if previous is not None:
+        index.dense = previous.dense.copy()  # the previous index stays usable by a running answer
+        # a rebuild numbers chunks from 0 again: a vector is kept only for the very same chunk
+        index.embedded = {cid for cid in previous.embedded if index.keys.get(cid) == previous.keys[cid]}
+        index.dense.remove([cid for cid in previous.embedded if cid not in index.embedded])
+        index.where = dict(previous.where)
+    need: dict[str, list[int]] = defaultdict(list)
+    for cid, key in index.keys.items():
+        if cid not in index.embedded:
+            need[key].append(cid)
+    read = {shard for shard, _ in index.where.values()}
+    for path in vectors.shards(folder):  # new shards: read once, keys and vectors
+        if path.name not in read:
+            keys, matrix = vectors.read_shard(path)
+            index.where.update((key, (path.name, row)) for row, key in enumerate(keys))
+            _add(index, [(cid, row) for row, key in enumerate(keys) if key in need for cid in need.pop(key)], matrix)
+    older: dict[str, list[tuple[int, int]]] = defaultdict(list)  # vectors stored before (an article added back)
+    for key, cids in need.items():
+        if key in index.where:
+            shard, row = index.where[key]
+            older[shard] += [(cid, row) for cid in cids]
+    for shard, rows in older.items():
+        _add(index, rows, vectors.read_shard(folder / shard)[1])
+
+
+def _add(index: Index, rows: list[tuple[int, int]], matrix: np.ndarray) -> None:
+    if rows and len(matrix):
+        index.dense.add([cid for cid, _ in rows], matrix[np.asarray([r for _, r in rows])])
+        index.embedded.update(cid for cid, _ in rows)

@@ -1,0 +1,69 @@
+"""Embedding cache: append-only shards of chunk vectors, keyed by what was embedded.
+
+    vectors/<model>/vec-<stamp>.npz    keys (the chunk key, see `chunk_key`) and float32 vectors
+
+A shard is written whole to a temporary name and renamed, so a kill leaves only complete
+shards (a damaged one fails its zip CRC when read and is skipped with a warning). The embedder
+writes a shard at least every `FLUSH_SECONDS`, which bounds what a kill -9 can lose. Keys are
+a hash of the embedded text, so an article read again, moved to another file, or removed and
+added back is never embedded twice; the folder is per model, so switching models keeps both.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+FLUSH_SECONDS = 30.0
+
+
+def chunk_key(title: str, text: str) -> str:
+    """What a chunk's vector depends on: its text and its article's title (in the document prompt)."""
+    return hashlib.sha256(f"{title}\n{text}".encode("utf-8")).hexdigest()[:20]
+
+
+def folder(index_dir: Path, model_id: str, dim: int) -> Path:
+    return index_dir / "vectors" / hashlib.sha256(f"{model_id}|{dim}".encode()).hexdigest()[:12]
+
+
+def shards(where: Path) -> list[Path]:
+    return sorted(where.glob("vec-*.npz"))
+
+
+def read_shard(path: Path) -> tuple[list[str], np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return z["keys"].tolist(), z["vectors"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        log.warning("skipping damaged vector shard %s (%s); its chunks will be embedded again", path, e)
+        return [], np.zeros((0, 0), np.float32)
+
+
+def write_shard(where: Path, keys: list[str], vectors: np.ndarray) -> Path:
+    where.mkdir(parents=True, exist_ok=True)
+    final = where / f"vec-{time.time_ns()}.npz"
+    tmp = final.with_suffix(".tmp")
+    with tmp.open("wb") as f:
+        np.savez(f, keys=np.asarray(keys, dtype=str), vectors=np.asarray(vectors, np.float32))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, final)
+    return final
+
+
+def known_keys(where: Path) -> set[str]:
+    """Keys of every stored vector (reads the keys member only)."""
+    keys: set[str] = set()
+    for path in shards(where):
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                keys.update(z["keys"].tolist())
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            continue
+    return keys
