@@ -60,5 +60,15 @@ def tokens_many(texts: list[str]) -> list[list[str]]:
     return [_content(toks) for toks in kiwi().tokenize(texts)]
 
 
+def analyse_many(texts: list[str]):
+    """Kiwi's sentences of each text, each with its tokens (one analysis gives both)."""
+    return kiwi().split_into_sents(texts, return_tokens=True)
+
+
+def positioned(sentences) -> list[tuple[int, str]]:
+    """(offset in the text, word) of the content words of analysed sentences, in order."""
+    return [(t.start, t.form.lower()) for s in sentences for t in s.tokens if t.tag.split("-")[0] in CONTENT_TAGS]
+
+
 def _content(toks) -> list[str]:
     return [t.form.lower() for t in toks if t.tag.split("-")[0] in CONTENT_TAGS]

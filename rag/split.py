@@ -25,8 +25,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     >>> [t[s:e] for s, e in sentence_spans(t)]
     ['0.6% 상승했다.', '10년만기 국채 금리는 4.54%였다.', '최근 반등했다.']
     """
+    return _spans(text, kiwi().split_into_sents(text))
+
+
+def _spans(text: str, sents) -> list[tuple[int, int]]:
     spans = []
-    for sent in kiwi().split_into_sents(text):
+    for sent in sents:
         cuts = [sent.start, *(sent.start + m.start() for m in _GLUED.finditer(sent.text)), sent.end]
         spans += [(a, b) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
     return spans
@@ -37,11 +41,16 @@ def sentences(text: str) -> list[str]:
 
 
 class SentenceSplitter(TextSplitter):
-    """A langchain splitter whose pieces are Kiwi sentences, merged up to chunk_size with overlap."""
+    """A langchain splitter whose pieces are Kiwi sentences, merged up to chunk_size with overlap
+    (`sentences`: Kiwi's sentences of the text, when they were already analysed)."""
+
+    def __init__(self, sentences=None, **kwargs):
+        super().__init__(**kwargs)
+        self._sentences = sentences
 
     def split_text(self, text: str) -> list[str]:
         pieces = []
-        for start, end in _covering_spans(text):
+        for start, end in _covering_spans(text, self._sentences):
             piece = text[start:end]
             if len(piece) > self._chunk_size:  # a run-on "sentence": cut at commas and spaces
                 pieces += _long_splitter(self._chunk_size).split_text(piece)
@@ -50,9 +59,9 @@ class SentenceSplitter(TextSplitter):
         return self._merge_splits(pieces, "")
 
 
-def chunk_article(article: Article, size: int, overlap: int, first_id: int = 0) -> list[Chunk]:
+def chunk_article(article: Article, size: int, overlap: int, first_id: int = 0, sentences=None) -> list[Chunk]:
     """Split an article into chunks that keep their character offsets in the article."""
-    splitter = SentenceSplitter(chunk_size=size, chunk_overlap=overlap, strip_whitespace=True)
+    splitter = SentenceSplitter(sentences, chunk_size=size, chunk_overlap=overlap, strip_whitespace=True)
     chunks, cursor = [], 0
     for piece in splitter.split_text(article.text):
         start = article.text.find(piece, cursor)  # pieces are exact substrings, in order
@@ -62,9 +71,9 @@ def chunk_article(article: Article, size: int, overlap: int, first_id: int = 0) 
     return chunks
 
 
-def _covering_spans(text: str) -> list[tuple[int, int]]:
+def _covering_spans(text: str, sentences=None) -> list[tuple[int, int]]:
     """Sentence spans extended so that together they cover the text with no gap."""
-    spans = sentence_spans(text)
+    spans = sentence_spans(text) if sentences is None else _spans(text, sentences)
     if not spans:
         return [(0, len(text))] if text.strip() else []
     covering = []

@@ -59,6 +59,7 @@ class Hit:
     dense_rank: int | None = None
     sparse_rank: int | None = None
     similarity: float | None = None  # the question's cosine similarity to the chunk, if dense found it
+    copies: tuple[Article, ...] = ()  # near-duplicates of this article (the story re-sent), collapsed into it
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def hit_dict(rank: int, h: Hit) -> dict:
         "dense_rank": h.dense_rank,
         "sparse_rank": h.sparse_rank,
         "text": h.chunk.text,
+        "copies": [{"article_id": a.id, "title": a.title, "source": a.source, "line": a.line, "url": a.url} for a in h.copies],
     }
 
 

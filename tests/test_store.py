@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -433,3 +434,26 @@ def test_fake_generator_streams_enqueued_replies_in_order():
     assert list(gen.stream(messages, max_tokens=2)) == ["a", "b"]
     with pytest.raises(AssertionError, match="no reply enqueued"):
         list(gen.stream(messages, max_tokens=2))
+
+
+# --- one story, one source ---------------------------------------------------------------
+
+
+def test_a_story_sent_twice_is_one_hit_with_its_copy(tmp_path, index_dir, fake_embedder):
+    from rag.retrieve import retrieve
+    from rag.types import Answer
+    from ui.render import sources_html
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    story = article_line(1, "환율")
+    (folder / "a.md").write_text("# 환율 급등\n" + story, encoding="utf-8")
+    (folder / "b.md").write_text("# 환율 급등(종합)\n" + story.replace("1번째", "첫"), encoding="utf-8")  # re-sent, a word changed
+    (folder / "c.md").write_text("# 유가\n" + article_line(2, "유가"), encoding="utf-8")
+    index = index_paths([folder], index_dir, fake_embedder, SETTINGS).index
+    hits = retrieve(index, fake_embedder, "환율 지수 상승", tokens("환율 지수 상승"), replace(SETTINGS, top_k=4))
+    titles = [h.article.title for h in hits]
+    assert len({t for t in titles if t.startswith("환율")}) == 1  # never both copies
+    first = next(h for h in hits if h.article.title.startswith("환율"))
+    assert [a.title for a in first.copies] == [({"환율 급등", "환율 급등(종합)"} - {first.article.title}).pop()]
+    assert "같은 기사 2건" in sources_html(Answer(question="q", text="", refused=True, hits=tuple(hits)))

@@ -40,9 +40,10 @@ def sources_html(answer: Answer | None) -> str:
         return '<div class="empty">질문하면 답변의 근거 기사가 여기에 표시됩니다.</div>'
     parts = ['<div class="sources">']
     groups = _by_article(answer.citations)
+    copies = {h.article.id: h.copies for h in answer.hits if h.copies}
     if groups:
         parts.append(f"<h4>인용된 출처 · 기사 {len(groups)}건</h4>")
-        parts += [_article_card(cs) for cs in groups]
+        parts += [_article_card(cs, copies.get(cs[0].article.id, ())) for cs in groups]
     else:
         parts.append('<div class="empty">이 답변에는 인용된 출처가 없습니다.</div>')
     cited = {c.article.id for c in answer.citations}
@@ -73,7 +74,15 @@ def _by_article(citations: tuple[Citation, ...]) -> list[list[Citation]]:
     return list(groups.values())
 
 
-def _article_card(citations: list[Citation]) -> str:
+def _copies(copies: tuple[Article, ...]) -> str:
+    """"같은 기사 2건": the story was sent more than once; the other copies are named on hover."""
+    if not copies:
+        return ""
+    others = " / ".join(f"{a.title} ({a.link or location(a)})" for a in copies)
+    return f' <span class="dup" title="{esc(others)}">같은 기사 {len(copies) + 1}건</span>'
+
+
+def _article_card(citations: list[Citation], copies: tuple[Article, ...] = ()) -> str:
     """One article, its passage shown with every cited sentence marked and numbered."""
     article = citations[0].article
     text = article.text
@@ -90,7 +99,7 @@ def _article_card(citations: list[Citation]) -> str:
     body.append(esc(text[pos:end]))
     numbers = ", ".join(f"[{n}]" for n in sorted({c.n for c in citations}))
     return (
-        f'<div class="src"><div class="src-title"><span class="n">{numbers}</span> {esc(article.title)}</div>'
+        f'<div class="src"><div class="src-title"><span class="n">{numbers}</span> {esc(article.title)}{_copies(copies)}</div>'
         f'<div class="meta">{_meta(article)}</div>'
         f'<blockquote>{"…" if start > 0 else ""}{"".join(body)}{"…" if end < len(text) else ""}</blockquote></div>'
     )
@@ -103,7 +112,7 @@ def _meta(article: Article) -> str:
 
 def _hit_card(h: Hit) -> str:
     return (
-        f'<div class="src uncited-src"><div class="src-title">{esc(h.article.title)}</div>'
+        f'<div class="src uncited-src"><div class="src-title">{esc(h.article.title)}{_copies(h.copies)}</div>'
         f'<div class="meta">{_meta(h.article)}</div>'
         f"<blockquote>{esc(h.chunk.text)}</blockquote></div>"
     )
@@ -125,6 +134,7 @@ CSS = """
 .src mark sup { font-size: 0.7em; margin-left: 1px; }
 .src-title { font-weight: 600; }
 .src .n { color: var(--color-accent); }
+.src .dup { font-weight: 400; font-size: 0.8em; border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 0 4px; margin-left: 4px; }
 .src .meta { font-size: 0.85em; opacity: 0.8; margin: 2px 0 4px; word-break: break-all; }
 .src blockquote { margin: 0; font-size: 0.9em; line-height: 1.5; border-left: 3px solid var(--border-color-primary); padding-left: 8px; }
 .src mark { background: #ffe58a; color: #111; padding: 0 2px; }
