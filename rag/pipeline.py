@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import reader
-from .background import Background, Progress
+from .background import Background, Progress, catch_up
 from .check import cut_loop, gives_what_asked, until_loop
 from .cite import attach, is_refusal, may_be_refusal, strip_markers
 from .config import Config
@@ -33,6 +33,7 @@ from .types import Answer, Citation, Source, Turn
 
 log = logging.getLogger(__name__)
 ANSWER_OPENING = "자료에 따르면"
+INLINE_CHUNKS = 16  # an upload this small is embedded before add_files returns (seconds)
 Steps = collections.abc.Generator[str, None, Answer]  # text pieces, then the Answer
 
 
@@ -192,12 +193,16 @@ class Pipeline:
                 pass
 
     def add_files(self, paths: Sequence[Path], progress: Progress | None = None) -> IndexResult:
-        """Index more files into this pipeline's index: searchable by keyword when this returns,
-        by meaning once the background embedding (`self.background`) has caught up."""
+        """Index more files into this pipeline's index: searchable by keyword when this returns.
+        A few new chunks are embedded at once (seconds); more are left to the background
+        embedding (`self.background`), and are searchable by meaning as it catches up."""
         result = index_paths(paths, self.config.index_dir, self.embedder, self.config.settings, progress=progress, embed=False, base=self.index)
-        if result.index is not None:
-            self.index = result.index  # one assignment: a running answer keeps the index it began with
-        self.background.start()
+        index = result.index
+        if 0 < index.pending <= INLINE_CHUNKS and not catch_up(index.folder, self.embedder, index.identity).busy:
+            index = reader.refresh(index)
+        self.index = index  # one assignment: a running answer keeps the index it began with
+        if index.pending:
+            self.background.start()
         return result
 
 

@@ -60,9 +60,6 @@ class Index:
     def chunk(self, chunk_id: int) -> Chunk:
         return self.chunks[self.position[chunk_id]]
 
-    def article_chunks(self, article_id: str) -> list[Chunk]:
-        return [c for c in self.chunks if c.article_id == article_id]
-
 
 def open_index(index_dir: Path, expected: store.Identity, previous: Index | None = None) -> Index:
     """Open the live index, checking its identity and checksums; segments and vectors already
@@ -71,7 +68,7 @@ def open_index(index_dir: Path, expected: store.Identity, previous: Index | None
     generation = store.read_generation(index_dir, expected)
     reuse = previous.segments if previous and previous.identity == expected else {}
     segments = {name: reuse.get(name) or _read_segment(index_dir / name) for name in generation.segments}
-    live = [s for s in segments.values()]
+    live = list(segments.values())
     chunks = [c for s in live for c in s.chunks if c.id not in generation.removed]
     keys = {c.id: k for s in live for c, k in zip(s.chunks, s.keys) if c.id not in generation.removed}
     owners = {c.article_id for c in chunks}

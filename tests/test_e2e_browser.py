@@ -194,3 +194,25 @@ def test_a_waiting_page_sees_its_place_and_a_closed_page_frees_the_model(page, s
     assert "generation stopped by its reader" in Path(server["log"]).read_text(encoding="utf-8")
     chat, *_ = after.result(timeout=240)
     assert "미모" in chat[-1]["content"][0]["text"]
+
+
+NEWS = ROOT.parent / "shared" / "news" / "chosun-2024-11.jsonl"
+
+
+@pytest.mark.skipif(not NEWS.is_file(), reason="needs ../shared/news (real news, kept outside the project)")
+def test_uploaded_news_is_answered_by_keyword_while_the_page_shows_the_embedding_eta(page, server):
+    """Forty real articles: searchable at once, embedded in the background with a Korean
+    progress line and time left; a question meanwhile is answered from them."""
+    rows = [json.loads(line) for line in NEWS.read_text(encoding="utf-8").splitlines()[:40]]
+    upload = server["tmp"] / "november.jsonl"
+    upload.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    clear(page)
+    page.set_input_files("#upload input[type=file]", str(upload))
+    page.wait_for_selector("#status:has-text('최근 추가: 기사 40건 추가')", timeout=120_000)
+    status = page.locator("#status")
+    status.get_by_text(re.compile(r"의미 검색 색인 \d+% · 약 \d+분 남음")).wait_for(timeout=60_000)
+    page.screenshot(path=str(SHOTS / "06-embedding-eta.png"))
+    title = rows[0]["title"]
+    shown = ask(page, f"{title} 기사 내용을 알려줘", "07-asked-while-embedding")
+    # found by keyword before its vectors are all there: cited, or listed among the hits
+    assert title[:10] in page.locator("#sources").inner_html(), shown["sources"][:500]

@@ -91,3 +91,36 @@ def test_unknown_profile_names_the_choices():
     run = rag("ask", NVIDIA, "--profile", "huge", check=False)
     assert run.returncode == 1
     assert "huge" in run.stderr and "default" in run.stderr and "Traceback" not in run.stderr
+
+
+NEWS = ROOT.parent / "shared" / "news" / "chosun-2024-10.jsonl"
+
+
+@pytest.mark.skipif(not NEWS.is_file(), reason="needs ../shared/news (real news, kept outside the project)")
+def test_ctrl_c_while_embedding_keeps_the_work_and_the_next_run_resumes(tmp_path):
+    """`rag index` makes the news searchable by keyword first, then embeds with a progress line
+    and an ETA; Ctrl-C stops it cleanly and the next run embeds only what is still missing."""
+    news = tmp_path / "news.jsonl"
+    news.write_text("".join(NEWS.read_text(encoding="utf-8").splitlines(keepends=True)[:40]), encoding="utf-8")
+    folder = tmp_path / "index"
+    child = subprocess.Popen([str(RAG), "index", str(news), "--index-dir", str(folder)], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    for line in child.stdout:
+        seen.append(line)
+        if "의미 검색 색인" in line and "남음" in line:
+            break
+    assert any("searchable by keyword: 40 added" in line for line in seen), seen
+    child.send_signal(2)  # Ctrl-C
+    rest = child.communicate(timeout=120)[0]
+    assert child.returncode == 130 and "중단됨" in rest and "Traceback" not in rest, rest
+
+    from rag.index import identity
+    from rag.load import load_config, load_embedder
+    from rag.reader import open_index
+
+    embedder = load_embedder(load_config())
+    index = open_index(folder, identity(embedder, load_config().settings))
+    assert len(index.articles) == 40 and 0 < len(index.embedded) and index.pending > 0
+    out = rag("index", str(news), "--index-dir", str(folder)).stdout
+    assert "0 added" in out and f"embedded: {index.pending} chunks" in out, out

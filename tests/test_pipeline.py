@@ -16,6 +16,7 @@ from rag import store
 from rag.config import Settings, load_config
 from rag.errors import IndexMismatch, RagError
 from rag.index import index_paths
+from rag.korean import tokens
 from rag.load import open_index
 from rag.pipeline import ANSWER_OPENING, Pipeline
 from rag.prompt import EXAMPLES, REFUSAL
@@ -353,3 +354,29 @@ def test_a_follow_up_about_another_year_does_not_get_this_year_s_figure(pipeline
     earlier = Turn("탈춤축제 올해 몇 명 왔어?", "148만 명이 다녀갔다 [1].")
     answer = pipeline.ask("그럼 작년엔?", [earlier]).answer
     assert answer.question == "탈춤축제 작년 몇 명 왔어?" and answer.refused
+
+
+def test_a_big_upload_is_embedded_in_the_background_and_answers_use_it(pipeline, fake_generator, tmp_path, monkeypatch):
+    import rag.pipeline as pipeline_module
+
+    monkeypatch.setattr(pipeline_module, "INLINE_CHUNKS", 0)  # every upload counts as big
+    (tmp_path / "market.md").write_text("# 환율 급등\n" + "원·달러 환율이 1450원을 넘어 마감했다. " * 40, encoding="utf-8")
+    result = pipeline.add_files([tmp_path / "market.md"])
+    assert result.index.pending > 0  # searchable by keyword already, vectors on their way
+    assert pipeline.index.sparse.search(tokens("환율 마감"), 3)
+    pipeline.background._thread.join(30)
+    assert not pipeline.background.running() and pipeline.background.result.pending == 0
+    fake_generator.enqueue("환율은 1450원을 넘었습니다 [1].")
+    pipeline.ask("환율 얼마야?").answer
+    assert pipeline.index.pending == 0  # the answer refreshed the index with the new vectors
+
+
+def test_background_embedding_waits_while_an_answer_is_written(pipeline):
+    import threading
+
+    waited = threading.Event()
+    with pipeline.background.paused():
+        between_batches = threading.Thread(target=lambda: (pipeline.background._progress("embed", 8, 80), waited.set()))
+        between_batches.start()
+        assert not waited.wait(0.3)  # held while the answer runs
+    assert waited.wait(5)  # and goes on after it
