@@ -78,7 +78,6 @@ def _missing(index_dir: Path, expected: store.Identity, where: Path) -> list[tup
 
 def _embed(todo, embedder: Embedder, where: Path, progress: Progress | None, stop: threading.Event | None, done: CatchUp) -> bool:
     """Embed `todo` in small batches, writing a shard every FLUSH_SECONDS; True if stopped early."""
-    batch = BATCH
     keys: list[str] = []
     parts: list[np.ndarray] = []
     flushed = time.monotonic()
@@ -90,18 +89,18 @@ def _embed(todo, embedder: Embedder, where: Path, progress: Progress | None, sto
         keys, parts, flushed = [], [], time.monotonic()
 
     try:
-        for i in range(0, len(todo), batch):
+        for i in range(0, len(todo), BATCH):
             if stop is not None and stop.is_set():
                 flush()
                 return True
-            rows = todo[i : i + batch]
+            rows = todo[i : i + BATCH]
             parts.append(embedder.embed_documents([t for _, _, t in rows], titles=[h for _, h, _ in rows]))
             keys += [k for k, _, _ in rows]
             done.embedded += len(rows)
             if time.monotonic() - flushed >= vectors.FLUSH_SECONDS:
                 flush()
             if progress:
-                progress("embed", min(i + batch, len(todo)), len(todo))
+                progress("embed", min(i + BATCH, len(todo)), len(todo))
     except KeyboardInterrupt:
         flush()
         raise

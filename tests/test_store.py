@@ -123,7 +123,7 @@ def test_reopened_index_finds_its_chunks(corpus, index_dir, fake_embedder):
     target = next(c for c in index.chunks if "유가 급등" not in c.text and "환율" in c.text)
     dense = index.dense.search(fake_embedder.embed_query(target.text), 1)
     assert list(dense) == [target.id]
-    assert dense[target.id] == pytest.approx(1.0, abs=1e-5)
+    assert dense[target.id] == pytest.approx(1.0, abs=1e-3)  # vectors are kept in float16
     sparse = index.sparse.search(tokens("환율 전망은?"), 50)
     assert sparse
     hit_articles = {index.articles[index.chunk(cid).article_id].text.split()[0] for cid in sparse}
