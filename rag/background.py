@@ -55,6 +55,7 @@ def catch_up(
                 done.stopped = True
                 break
         done.pending = len(_missing(index_dir, expected, where)) if done.stopped else 0
+        vectors.compact(where)
         return done
 
 

@@ -40,6 +40,8 @@ def read_shard(path: Path) -> tuple[list[str], np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as z:
             return z["keys"].tolist(), z["vectors"]
+    except FileNotFoundError:  # joined into a bigger shard meanwhile (`compact`)
+        return [], np.zeros((0, 0), np.float32)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
         log.warning("skipping damaged vector shard %s (%s); its chunks will be embedded again", path, e)
         return [], np.zeros((0, 0), np.float32)
@@ -59,11 +61,27 @@ def write_shard(where: Path, keys: list[str], vectors: np.ndarray) -> Path:
 
 def known_keys(where: Path) -> set[str]:
     """Keys of every stored vector (reads the keys member only)."""
-    keys: set[str] = set()
-    for path in shards(where):
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                keys.update(z["keys"].tolist())
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            continue
-    return keys
+    return {key for path in shards(where) for key in (_keys(path) or [])}
+
+
+def compact(where: Path, small: int = 20_000, most: int = 16) -> None:
+    """Join the shards holding fewer than `small` vectors into one once there are more than
+    `most` of them: the embedder writes a shard every half minute, and an archive's thousands
+    of shards would slow every open. The joined shard is written before the small ones are
+    deleted, so a crash between leaves a key twice, which readers take either way."""
+    sizes = {path: len(keys) for path in shards(where) if (keys := _keys(path)) is not None}
+    joined = [path for path, n in sizes.items() if n < small]
+    if len(joined) <= most:
+        return
+    parts = [read_shard(path) for path in joined]
+    write_shard(where, [k for keys, _ in parts for k in keys], np.vstack([v for keys, v in parts if keys]))
+    for path in joined:
+        path.unlink(missing_ok=True)
+
+
+def _keys(path: Path) -> list[str] | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return z["keys"].tolist()
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None

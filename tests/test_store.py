@@ -457,3 +457,18 @@ def test_a_story_sent_twice_is_one_hit_with_its_copy(tmp_path, index_dir, fake_e
     first = next(h for h in hits if h.article.title.startswith("환율"))
     assert [a.title for a in first.copies] == [({"환율 급등", "환율 급등(종합)"} - {first.article.title}).pop()]
     assert "같은 기사 2건" in sources_html(Answer(question="q", text="", refused=True, hits=tuple(hits)))
+
+
+def test_many_small_vector_shards_are_joined(corpus, index_dir, fake_embedder, monkeypatch):
+    monkeypatch.setattr(vectors, "FLUSH_SECONDS", 0)  # a shard after every batch, as a long run makes them
+    monkeypatch.setattr(background, "BATCH", 1)
+    index_paths([corpus], index_dir, fake_embedder, SETTINGS, embed=False)
+    where = vectors.folder(index_dir, fake_embedder.model_id, fake_embedder.dim)
+    monkeypatch.setattr(vectors, "compact", lambda where: None)
+    catch_up(index_dir, fake_embedder, expected(fake_embedder))
+    many = vectors.shards(where)
+    assert len(many) > 4
+    monkeypatch.undo()
+    vectors.compact(where, most=4)
+    assert len(vectors.shards(where)) == 1
+    assert_consistent(reopen(index_dir, fake_embedder))
