@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", choices=["bundled", "news"], help="real questions: only those over this corpus")
     p.add_argument("--articles", type=int, metavar="N",
                    help="real questions: index only N news articles (the gold ones and a fixed sample of the rest)")
+    p.add_argument("--retrieval", action="store_true", help="real questions: only rank the gold articles (no language model)")
     p.add_argument("--sample", type=int, default=300, help="questions sampled for retrieval and answers")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--answers", type=int, nargs="?", const=100, default=0, metavar="N",
@@ -171,10 +172,14 @@ def cmd_ask(args, config: Config) -> int:
 
 def cmd_eval(args, config: Config) -> int:
     if args.file.suffix == ".jsonl":
-        from .harness.questions import format_real, run_real
+        from .harness.questions import format_real, format_real_retrieval, run_real, run_real_retrieval
 
-        report = run_real(config, args.file, args.split, args.corpus, args.articles, progress=_say)
-        print(format_real(report))
+        if args.retrieval:
+            report = run_real_retrieval(config, args.file, args.corpus, args.articles, progress=_say)
+            print(format_real_retrieval(report))
+        else:
+            report = run_real(config, args.file, args.split, args.corpus, args.articles, progress=_say)
+            print(format_real(report))
     else:
         from .harness.evaluate import format_report, run_eval
 

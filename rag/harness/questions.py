@@ -31,7 +31,7 @@ from ..load import load_embedder, load_generator
 from ..pipeline import Pipeline
 from ..prompt import REFUSAL
 from ..types import Answer, Article, Turn
-from .evaluate import Corpus, build_index, is_korean
+from .evaluate import Corpus, Question, build_index, is_korean, retrieval_scores
 
 NEWS = PROJECT_ROOT.parent / "shared" / "news"
 CORPORA = {"bundled": None, "news": NEWS / "chosun-2024-10.jsonl"}  # None: the config's articles/
@@ -196,6 +196,32 @@ def run_real(config: Config, path: Path, split: str = "all", corpus: str | None 
     return {"file": str(path), "split": split, "corpus": corpus or "all", "news_articles": articles_limit or "all",
             "models": {"llm": config.llm.name, "embedder": config.embedder.name},
             "settings": asdict(config.settings), "scores": score(records), "records": records}
+
+
+def run_real_retrieval(config: Config, path: Path, corpus: str | None = None, articles_limit: int | None = None,
+                       progress: Callable[[str], None] = print) -> dict:
+    """R@k of the gold article per retriever, for the answerable questions asked on their own
+    (follow-ups need the model's rewrite, so they are left out). No language model is loaded."""
+    everything = load_questions(path)
+    embedder = load_embedder(config, progress)
+    report = {"file": str(path), "news_articles": articles_limit or "all", "embedder": config.embedder.name, "retrieval": {}}
+    for name in sorted({q.corpus for q in everything if corpus in (None, q.corpus)}):
+        articles = corpus_articles(name, config, [q for q in everything if q.corpus == name], articles_limit)
+        folder = config.cache_dir / "eval" / f"real-{name}{f'-{articles_limit}' if articles_limit else ''}"
+        index = build_index(articles, folder, embedder, config)
+        ids = {where(a): a.id for a in index.articles.values()}
+        asked = [Question(q.id, q.question, (), ids[q.gold[0]]) for q in everything
+                 if q.corpus == name and q.answerable and not q.history and q.gold and q.gold[0] in ids]
+        report["retrieval"][name] = {"n": len(asked), **retrieval_scores(index, embedder, asked, config)}
+    return report
+
+
+def format_real_retrieval(report: dict) -> str:
+    lines = [f"{report['file']} · retrieval of the gold article ({report['embedder']})"]
+    for name, r in report["retrieval"].items():
+        lines.append(f"{name} ({r['n']} questions): " + " · ".join(
+            f"{mode} R@1 {r[mode]['R@1']:.3f} R@5 {r[mode]['R@5']:.3f}" for mode in ("dense", "bm25", "hybrid")))
+    return "\n".join(lines)
 
 
 def format_real(report: dict) -> str:
