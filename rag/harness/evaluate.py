@@ -231,7 +231,7 @@ def run_eval(
     folder = eval_dir or config.cache_dir / "eval" / corpus.fingerprint
     progress(f"평가 색인 / evaluation index: {len(corpus.articles)} paragraphs → {folder}")
     index = build_index(corpus, folder, embedder, config,
-                        lambda stage, done, total: progress(f"  embedding {done}/{total} chunks"))
+                        lambda stage, done, total: progress(f"  {stage} {done}/{total}"))
     questions = sample(corpus.questions, n, seed)
     report = {
         "file": str(path), "seed": seed, "questions": len(questions), "paragraphs": len(corpus.articles),

@@ -181,7 +181,7 @@ def run_real(config: Config, path: Path, split: str = "all", corpus: str | None 
         folder = config.cache_dir / "eval" / f"real-{name}{f'-{articles_limit}' if articles_limit else ''}"
         progress(f"평가 색인 / evaluation index: {len(articles.articles)} articles of {name} → {folder}")
         index = build_index(articles, folder, embedder, config,
-                            lambda stage, done, total: progress(f"  embedding {done}/{total} chunks"))
+                            lambda stage, done, total: progress(f"  {stage} {done}/{total}"))
         pipeline = Pipeline(config, index, embedder, generator)
         for q in (q for q in questions if q.corpus == name):
             t = time.perf_counter()
