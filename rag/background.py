@@ -70,10 +70,10 @@ def _missing(index_dir: Path, expected: store.Identity, where: Path) -> list[tup
         folder = index_dir / name
         meta = segment.read_meta(folder)
         rows = [r for r in segment.read_jsonl(segment.check_file(folder, "chunks.jsonl", meta)) if r[4] not in stored and r[0] not in catalog.generation.removed]
-        if rows:
-            articles = {a["id"]: a for a in segment.read_jsonl(segment.check_file(folder, "articles.jsonl", meta))}
+        if rows:  # only then are the segment's articles read
+            articles = segment.articles(folder, meta)
             for _, aid, start, end, key in rows:
-                todo[key] = (key, articles[aid]["title"], articles[aid]["text"][start:end])
+                todo[key] = (key, articles[aid].title, articles[aid].text[start:end])
     return list(todo.values())
 
 

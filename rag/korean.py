@@ -67,8 +67,12 @@ def analyse_many(texts: list[str]):
 
 def positioned(sentences) -> list[tuple[int, str]]:
     """(offset in the text, word) of the content words of analysed sentences, in order."""
-    return [(t.start, t.form.lower()) for s in sentences for t in s.tokens if t.tag.split("-")[0] in CONTENT_TAGS]
+    return [(t.start, t.form.lower()) for s in sentences for t in s.tokens if _is_content(t)]
 
 
 def _content(toks) -> list[str]:
-    return [t.form.lower() for t in toks if t.tag.split("-")[0] in CONTENT_TAGS]
+    return [t.form.lower() for t in toks if _is_content(t)]
+
+
+def _is_content(token) -> bool:
+    return token.tag.split("-")[0] in CONTENT_TAGS

@@ -95,13 +95,10 @@ def _stamp(index_dir: Path, identity: store.Identity) -> tuple:
 
 def _read_segment(folder: Path) -> Segment:
     meta = segment.read_meta(folder)
-    articles = {a["id"]: Article(**a) for a in segment.read_jsonl(segment.check_file(folder, "articles.jsonl", meta))}
-    chunks, keys = [], []
-    for cid, aid, start, end, key in segment.read_jsonl(segment.check_file(folder, "chunks.jsonl", meta)):
-        chunks.append(Chunk(cid, aid, articles[aid].text[start:end], start, end))
-        keys.append(key)
+    articles = segment.articles(folder, meta)
+    pairs = list(segment.chunks(folder, articles, meta))
     postings = Postings.load(segment.check_file(folder, "bm25.npz", meta))
-    return Segment(folder.name, meta["entries"], articles, chunks, keys, postings)
+    return Segment(folder.name, meta["entries"], articles, [c for c, _ in pairs], [k for _, k in pairs], postings)
 
 
 def _load_vectors(index: Index, previous: Index | None) -> None:

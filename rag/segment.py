@@ -97,18 +97,23 @@ def size(folder: Path) -> int:
     return sum(len(e.chunks) for e in read_meta(folder)["entries"].values())
 
 
+def articles(folder: Path, meta: dict | None = None) -> dict[str, Article]:
+    return {a["id"]: Article(**a) for a in read_jsonl(check_file(folder, "articles.jsonl", meta or read_meta(folder)))}
+
+
+def chunks(folder: Path, by_id: dict[str, Article], meta: dict | None = None):
+    """(chunk, embedding key) of every row, removed or not; the text is cut from its article."""
+    for cid, aid, start, end, key in read_jsonl(check_file(folder, "chunks.jsonl", meta or read_meta(folder))):
+        yield Chunk(cid, aid, by_id[aid].text[start:end], start, end), key
+
+
 def rows(folder: Path, removed: set[int]):
+    """(chunk, BM25 words, embedding key) of the live rows, for a merge or a copy."""
     meta = read_meta(folder)
-    chunks = read_jsonl(check_file(folder, "chunks.jsonl", meta))
     tokens = read_jsonl(check_file(folder, "tokens.jsonl", meta))
-    by_id = {a.id: a for a in articles(folder)}
-    for (cid, aid, start, end, key), toks in zip(chunks, tokens):
-        if cid not in removed:
-            yield Chunk(cid, aid, by_id[aid].text[start:end], start, end), toks, key
-
-
-def articles(folder: Path) -> list[Article]:
-    return [Article(**a) for a in read_jsonl(check_file(folder, "articles.jsonl", read_meta(folder)))]
+    for (chunk, key), toks in zip(chunks(folder, articles(folder, meta), meta), tokens):
+        if chunk.id not in removed:
+            yield chunk, toks, key
 
 
 def write_jsonl(path: Path, rows) -> None:

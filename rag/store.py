@@ -160,7 +160,7 @@ def _merge_tiers(index_dir: Path, generation: Generation) -> Generation:
 def _merge(index_dir: Path, generation: Generation, merged: list[str]) -> Generation:
     """One segment for `merged`, without their removed chunks."""
     rows = [row for name in merged for row in segment.rows(index_dir / name, generation.removed)]
-    articles = {a.id: a for name in merged for a in segment.articles(index_dir / name)}
+    articles = {aid: a for name in merged for aid, a in segment.articles(index_dir / name).items()}
     live = {c.article_id for c, _, _ in rows}
     new = New([a for aid, a in articles.items() if aid in live], [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
     kept = [name for name in generation.segments if name not in merged]

@@ -36,14 +36,17 @@ def shards(where: Path) -> list[Path]:
     return sorted(where.glob("vec-*.npz"))
 
 
-def read_shard(path: Path) -> tuple[list[str], np.ndarray]:
+def read_shard(path: Path, keys_only: bool = False) -> tuple[list[str], np.ndarray]:
+    """A shard's keys and vectors; none of either if it is damaged (its chunks are then embedded
+    again) or was joined into a bigger shard meanwhile (`compact`)."""
     try:
         with np.load(path, allow_pickle=False) as z:
-            return z["keys"].tolist(), z["vectors"]
-    except FileNotFoundError:  # joined into a bigger shard meanwhile (`compact`)
+            return z["keys"].tolist(), (np.zeros((0, 0), np.float32) if keys_only else z["vectors"])
+    except FileNotFoundError:
         return [], np.zeros((0, 0), np.float32)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
-        log.warning("skipping damaged vector shard %s (%s); its chunks will be embedded again", path, e)
+        if not keys_only:  # said once, when its vectors were wanted
+            log.warning("skipping damaged vector shard %s (%s); its chunks will be embedded again", path, e)
         return [], np.zeros((0, 0), np.float32)
 
 
@@ -61,7 +64,7 @@ def write_shard(where: Path, keys: list[str], vectors: np.ndarray) -> Path:
 
 def known_keys(where: Path) -> set[str]:
     """Keys of every stored vector (reads the keys member only)."""
-    return {key for path in shards(where) for key in (_keys(path) or [])}
+    return {key for path in shards(where) for key in read_shard(path, keys_only=True)[0]}
 
 
 def compact(where: Path, small: int = 20_000, most: int = 16) -> None:
@@ -69,8 +72,7 @@ def compact(where: Path, small: int = 20_000, most: int = 16) -> None:
     `most` of them: the embedder writes a shard every half minute, and an archive's thousands
     of shards would slow every open. The joined shard is written before the small ones are
     deleted, so a crash between leaves a key twice, which readers take either way."""
-    sizes = {path: len(keys) for path in shards(where) if (keys := _keys(path)) is not None}
-    joined = [path for path, n in sizes.items() if n < small]
+    joined = [path for path in shards(where) if 0 < len(read_shard(path, keys_only=True)[0]) < small]  # a damaged one stays
     if len(joined) <= most:
         return
     parts = [read_shard(path) for path in joined]
@@ -78,10 +80,3 @@ def compact(where: Path, small: int = 20_000, most: int = 16) -> None:
     for path in joined:
         path.unlink(missing_ok=True)
 
-
-def _keys(path: Path) -> list[str] | None:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return z["keys"].tolist()
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        return None
