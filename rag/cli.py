@@ -14,11 +14,13 @@ import json
 import logging
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
-from . import __version__
+from . import __version__, dates
 from .config import Config, load_config
 from .errors import RagError
+from .types import Scope
 
 log = logging.getLogger("rag")
 
@@ -64,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", parents=[common, with_index], help="answer a question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer, citations, hits and timings as JSON")
+    p.add_argument("--since", type=_day, metavar="DATE", help="only articles published on or after this day (2024-10-01)")
+    p.add_argument("--until", type=_day, metavar="DATE", help="only articles published on or before this day")
+    p.add_argument("--source", action="append", default=[], metavar="OUTLET", help="only this outlet's articles (repeatable), e.g. 조선일보")
+    p.add_argument("--today", type=_day, metavar="DATE", help='the day "어제", "지난주" count from (default: the newest article\'s day)')
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("chat", parents=[common, with_index], help="serve the chat page")
@@ -76,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[common], help="measure answer quality on a question set (real-question JSONL or SQuAD/KorQuAD)")
     p.add_argument("file", type=Path, help="eval/real-questions.jsonl, or SQuAD-format JSON (e.g. ../shared/eval/korquad/KorQuAD_v1.0_dev.json)")
     p.add_argument("--split", choices=["tune", "test", "all"], default="all", help="real questions: which half to ask")
-    p.add_argument("--corpus", choices=["bundled", "news"], help="real questions: only those over this corpus")
+    p.add_argument("--corpus", choices=["bundled", "news", "news-dated"], help="real questions: only those over this corpus")
+    p.add_argument("--strip-dates", action="store_true", help="real questions: ask dated ones without their time words")
     p.add_argument("--articles", type=int, metavar="N",
                    help="real questions: index only N news articles (the gold ones and a fixed sample of the rest)")
     p.add_argument("--retrieval", action="store_true", help="real questions: only rank the gold articles (no language model)")
@@ -104,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     p = models.add_parser("list", parents=[common], help="list models and whether they are present")
     p.set_defaults(run=cmd_models_list)
     return parser
+
+
+def _day(text: str) -> date:
+    if (day := dates.day(text)) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as 2024-10-01 / 날짜는 2024-10-01처럼 쓰세요")
+    return day
 
 
 def _say(message: str) -> None:
@@ -147,11 +160,14 @@ def cmd_index(args, config: Config) -> int:
 
 
 def cmd_ask(args, config: Config) -> int:
-    from .export import reference
+    from .export import reference, when
     from .load import load_pipeline
     from .types import answer_dict
 
-    reply = load_pipeline(config, _say).ask(args.question)
+    if args.since and args.until and args.since > args.until:
+        raise RagError(f"--since {args.since} is after --until {args.until}.", "시작일이 종료일보다 늦습니다")
+    scope = Scope(since=args.since, until=args.until, outlets=tuple(args.source))
+    reply = load_pipeline(config, _say).ask(args.question, scope=scope, today=args.today)
     draft = sys.stderr.isatty() and not args.json  # show the answer growing, when a person watches
     for piece in reply:
         if draft:
@@ -163,6 +179,8 @@ def cmd_ask(args, config: Config) -> int:
         print(json.dumps(answer_dict(answer), ensure_ascii=False, indent=2))
         return 0
     print(answer.text)
+    if line := when(answer):
+        print(f"({line})")
     if answer.citations:
         print("\n출처:")
     for c in answer.citations:
@@ -178,7 +196,7 @@ def cmd_eval(args, config: Config) -> int:
             report = run_real_retrieval(config, args.file, args.corpus, args.articles, progress=_say)
             print(format_real_retrieval(report))
         else:
-            report = run_real(config, args.file, args.split, args.corpus, args.articles, progress=_say)
+            report = run_real(config, args.file, args.split, args.corpus, args.articles, progress=_say, strip_dates=args.strip_dates)
             print(format_real(report))
     else:
         from .harness.evaluate import format_report, run_eval

@@ -36,9 +36,10 @@ class DenseIndex:
         if ids:
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
 
-    def search(self, vector: np.ndarray, k: int) -> dict[int, float]:
-        """{chunk id: cosine similarity} of the k nearest chunks."""
-        if self.size == 0:
+    def search(self, vector: np.ndarray, k: int, only: np.ndarray | None = None) -> dict[int, float]:
+        """{chunk id: cosine similarity} of the k nearest chunks (of those in `only`, if given)."""
+        if self.size == 0 or (only is not None and not len(only)):
             return {}
-        scores, ids = self._index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), min(k, self.size))
+        params = None if only is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(only, dtype=np.int64)))
+        scores, ids = self._index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), min(k, self.size), params=params)
         return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}

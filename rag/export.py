@@ -5,6 +5,7 @@ stage guarantees that), so a pasted memo never has a dangling or an extra refere
 """
 from __future__ import annotations
 
+from . import dates
 from .types import Answer, Article
 
 
@@ -15,6 +16,8 @@ def to_markdown(answer: Answer) -> str:
     '**질문:** 질문?\\n\\n제공된 기사에서 답을 찾을 수 없습니다.\\n'
     """
     lines = [f"**질문:** {answer.asked or answer.question}", "", answer.text]
+    if line := when(answer):
+        lines += ["", f"*{line}*"]
     if answer.citations:
         lines += ["", "**참고 기사**"]
         for c in answer.citations:
@@ -23,9 +26,23 @@ def to_markdown(answer: Answer) -> str:
     return "\n".join(lines) + "\n"
 
 
+def when(answer: Answer) -> str | None:
+    """What the answer is as of, said under it: the question's period, a note that the period
+    held nothing on it, or the newest cited article's day.
+
+    >>> when(Answer("q", "a", False, notice="2024-10-21 ~ 2024-10-27 기사 중에는 관련 기사가 없어 전체 기간에서 찾았습니다."))
+    '2024-10-21 ~ 2024-10-27 기사 중에는 관련 기사가 없어 전체 기간에서 찾았습니다.'
+    """
+    if answer.notice:
+        return answer.notice
+    if answer.period and not answer.refused:
+        return f"{answer.period.label} 기사 기준"
+    return f"{answer.as_of} 기사 기준" if answer.as_of else None
+
+
 def reference(article: Article) -> str:
     """Title — outlet, reporter, date. Where: URL, else file:line."""
-    who = ", ".join(x for x in (article.outlet, article.author and f"{article.author} 기자", article.date) if x)
+    who = ", ".join(x for x in (article.outlet, article.author and f"{article.author} 기자", dates.shown(article.date)) if x)
     where = article.link or location(article)
     return article.title.rstrip(". ") + (f" — {who}" if who else "") + f". {where}"
 

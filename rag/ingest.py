@@ -2,7 +2,8 @@
 
 Formats, decided by extension and then by content:
 - `.jsonl`: one JSON object per line with `title` and `text`, optional `url`, `date`,
-  `source`, `author`. Broken lines are reported by line number; the good ones are kept.
+  `source`, `author`. Dates are read by `dates.py`; a `.txt`/`.md` article's date comes from
+  its first lines ("입력 2025.01.28 10:21"). Broken lines are reported by line number; the good ones are kept.
 - `.txt` with two or more non-empty lines, none blank in between, each at least
   `MIN_ARTICLE_LINE` characters: one article per line (the seed format). Its `line` is kept.
 - any other `.txt`, and `.md`: the whole file is one article. A first line that is a
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from . import dates
 from .config import PROJECT_ROOT
 from .errors import IngestError
 from .types import Article
@@ -128,7 +130,7 @@ def make_article(
         outlet=meta.get("outlet") or outlet,
         author=meta.get("author") or author,
         url=meta.get("url"),
-        date=meta.get("date"),
+        date=dates.parse(meta["date"]) if "date" in meta else dates.from_text(text),
     )
 
 
@@ -270,6 +272,12 @@ def _read_jsonl(lines: Iterable[tuple[int, str]], source: str, report: IngestRep
         meta = {k: str(obj[k]) for k in ("url", "date", "author") if obj.get(k)}
         if obj.get("source"):
             meta["outlet"] = str(obj["source"])
+        if "date" in meta and dates.parse(meta["date"]) is None:
+            report.problems.append(IngestError(
+                f"{source}:{n}",
+                f'"date" {meta["date"][:40]!r} is not a date this reads (ISO 8601, RFC 2822, 2025.01.27, 2025년 1월 27일); the article is kept undated.',
+                "날짜를 읽을 수 없어 날짜 없이 넣었습니다",
+            ))
         yield make_article(obj["text"], source, line=n, title=str(obj.get("title") or ""), **meta)
 
 

@@ -13,7 +13,8 @@ import itertools
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from . import reader
@@ -25,11 +26,13 @@ from .embed import Embedder
 from .generate import Generator
 from .index import IndexResult, identity, index_paths
 from .korean import tokens
+from .period import Period
+from .period import find as find_period
 from .prompt import REFUSAL, build_messages, coverage, group_sources
 from .question import check_question, standalone
 from .retrieve import retrieve
 from .small_talk import small_talk
-from .types import Answer, Citation, Source, Turn
+from .types import Answer, Citation, Scope, Source, Turn
 
 log = logging.getLogger(__name__)
 ANSWER_OPENING = "자료에 따르면"
@@ -89,22 +92,23 @@ class Pipeline:
     def __post_init__(self):
         self.background = Background(self.config.index_dir, self.embedder, identity(self.embedder, self.config.settings))
 
-    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Reply:
+    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None, scope: Scope = Scope(), today: date | None = None) -> Reply:
         """Answer a question; `history` holds the conversation's earlier turns (standalone
         question and answer text), oldest first, with which a follow-up is rewritten before
-        retrieval. A question that cannot be asked (empty, too long, no words) raises a
-        RagError here, before any work."""
-        return Reply(self._answered(check_question(question), list(history), top_k))
+        retrieval. `scope` is what the person narrowed the search to (days, outlets); `today`
+        is the day "어제" or "지난주" count from (default: the newest article's day). A question
+        that cannot be asked (empty, too long, no words) raises a RagError here, before any work."""
+        return Reply(self._answered(check_question(question), list(history), top_k, scope, today))
 
-    def _answered(self, asked: str, history: list[Turn], top_k: int | None) -> Steps:
+    def _answered(self, asked: str, history: list[Turn], top_k: int | None, scope: Scope, today: date | None) -> Steps:
         """`_answer` on the index as it is now, with background embedding paused meanwhile
         (both want the two cores; a person is waiting for the answer, not for the index)."""
         self.index = reader.refresh(self.index)
         with self.background.paused():
-            return (yield from self._answer(asked, history, top_k))
+            return (yield from self._answer(asked, history, top_k, scope, today))
 
-    def _answer(self, asked: str, history: list[Turn], top_k: int | None) -> Steps:
-        s, clock = self.config.settings, Clock()
+    def _answer(self, asked: str, history: list[Turn], top_k: int | None, scope: Scope, today: date | None) -> Steps:
+        clock = Clock()
         if (chat := small_talk(asked)) is not None:
             clock.piece()
             yield chat
@@ -112,18 +116,10 @@ class Pipeline:
         question = standalone(asked, history, self.generator)
         clock.lap("rewrite")
         words = tokens(question)
-        hits = retrieve(self.index, self.embedder, question, words, s, top_k)
+        reference = today or self.index.newest or date.today()
+        period = find_period(asked, reference) or find_period(question, reference)
+        hits, sources, held, similar, notice = self._search(question, words, top_k, scope, period, reference)
         clock.lap("retrieve")
-        sources = group_sources(hits, words, s, question)
-        # Whether the articles answer is decided after generation, by the citation and
-        # answer checks; before it, only a question nothing found is about is refused (an
-        # English or paraphrased question shares no words with its article, but is similar
-        # to it: 0.43-0.53 on the real-question set, against 0.28 at most for absent topics).
-        # A source sentence holding most of the question's words is strong evidence the
-        # answer is there: a refusal is then asked again.
-        held = coverage(words, sources) >= s.min_coverage
-        similar = max((h.similarity or 0.0 for h in hits), default=0.0) >= s.min_similarity
-        clock.lap("select")
         text, citations, refusal = "", [], "unrelated"
         if held or similar:
             text, citations, refusal = yield from self._cited_reply(question, sources, held, clock)
@@ -136,7 +132,36 @@ class Pipeline:
             timings=clock.timings(),
             asked=asked if asked != question else None,
             refusal=refusal,
+            period=period,
+            notice=notice,
         )
+
+    def _search(self, question: str, words: list[str], top_k: int | None, scope: Scope, period: Period | None, reference: date):
+        """Hits, their sources, whether a source sentence holds the question's words, whether a
+        hit is similar to it, and a notice for the person: within the question's period and
+        the person's scope first; when nothing there is about the question, within the scope
+        alone, saying so.
+
+        Whether the articles answer is decided after generation, by the citation and answer
+        checks; before it, only a question nothing found is about is refused (an English or
+        paraphrased question shares no words with its article, but is similar to it:
+        0.43-0.53 on the real-question set, against 0.28 at most for absent topics). A source
+        sentence holding most of the question's words is strong evidence the answer is there:
+        a refusal is then asked again.
+        """
+        s = self.config.settings
+        wide = replace(scope, reference=reference)
+        tries = [(narrowed(wide, period), None)] if period else []
+        tries.append((wide, f"{period.label} 기사 중에는 관련 기사가 없어 전체 기간에서 찾았습니다." if period else None))
+        for n, (where, notice) in enumerate(tries, 1):
+            hits = retrieve(self.index, self.embedder, question, words, s, top_k, where)
+            sources = group_sources(hits, words, s, question)
+            held = coverage(words, sources) >= s.min_coverage
+            similar = max((h.similarity or 0.0 for h in hits), default=0.0) >= s.min_similarity
+            if held or similar or n == len(tries):
+                if not (held or similar) and scope.narrows:
+                    notice = "고른 기간·언론사의 기사 중에는 관련 기사가 없습니다."
+                return hits, sources, held, similar, notice
 
     def _cited_reply(self, question: str, sources: list[Source], insist: bool, clock: Clock) -> collections.abc.Generator[str, None, tuple[str, list[Citation], str | None]]:
         """The model's reply with its citations checked, and why it is refused (None when it is not;
@@ -214,3 +239,18 @@ def _show(pieces: Iterable[str], clock: Clock) -> collections.abc.Generator[str,
         shown.append(piece)
         yield piece
     return "".join(shown)
+
+
+def narrowed(scope: Scope, period: Period | None) -> Scope:
+    """The scope within the period too (both hold); "최근" also asks for the newest first.
+
+    >>> from datetime import date
+    >>> p = Period(date(2024, 10, 21), date(2024, 10, 27), "지난주")
+    >>> narrowed(Scope(since=date(2024, 10, 25)), p).since, narrowed(Scope(), p).until
+    (datetime.date(2024, 10, 25), datetime.date(2024, 10, 27))
+    """
+    if period is None:
+        return scope
+    since = max(d for d in (scope.since, period.start) if d)
+    until = min(d for d in (scope.until, period.end) if d)
+    return replace(scope, since=since, until=until, recent=scope.recent or period.recent)

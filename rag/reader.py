@@ -7,13 +7,15 @@ new object, so an answer already running keeps the index it began with.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from . import segment, store, vectors
+from . import dates, segment, store, vectors
 from .dense import DenseIndex
 from .sparse import Postings, SparseIndex
 from .types import Article, Chunk
@@ -60,6 +62,17 @@ class Index:
 
     def chunk(self, chunk_id: int) -> Chunk:
         return self.chunks[self.position[chunk_id]]
+
+    @cached_property
+    def newest(self) -> date | None:
+        """The newest article's day: what "어제" and "지난주" count from, by default."""
+        return max((d for a in self.articles.values() if (d := dates.day(a.date))), default=None)
+
+    @cached_property
+    def outlets(self) -> list[str]:
+        """The outlets of the articles, most articles first (for the page's outlet filter)."""
+        counts = Counter(a.outlet for a in self.articles.values() if a.outlet)
+        return [name for name, _ in counts.most_common()]
 
 
 def open_index(index_dir: Path, expected: store.Identity, previous: Index | None = None) -> Index:

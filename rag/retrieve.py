@@ -1,35 +1,71 @@
 """Hybrid retrieval: dense (FAISS) and BM25 candidates, fused by weighted z-scores, with
-near-duplicate articles collapsed into one hit."""
+near-duplicate articles collapsed into one hit; optionally within a Scope (days, outlets),
+and newer articles first when relevance ties.
+
+News repeats itself: the same topic comes back on many days with new figures, so a plain
+question ("엔비디아 주가는?") should get the latest of equally relevant reports. The bonus
+for being new is small (at most `TIE` fused z-score units, halving every `HALF_LIFE` days
+back from the reference day) so it only reorders near ties; "최근/요즘" asks for the new
+outright, and gets `RECENT`.
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 from functools import lru_cache
 
+import numpy as np
+
+from . import dates
 from .config import Settings
 from .embed import Embedder
-from .fuse import fuse
+from .fuse import Fused, fuse
 from .reader import Index
-from .types import Hit
+from .types import Article, Hit, Scope
+
+TIE, RECENT, HALF_LIFE = 0.05, 0.5, 30
 
 
-def retrieve(index: Index, embedder: Embedder, question: str, words: list[str], settings: Settings, k: int | None = None) -> list[Hit]:
+def retrieve(index: Index, embedder: Embedder, question: str, words: list[str], settings: Settings, k: int | None = None, scope: Scope | None = None) -> list[Hit]:
     """The k (default: top_k) best chunks for a question whose content words are `words`,
     each carrying its dense and BM25 rank."""
-    dense, sparse = search_both(index, embedder, question, words, settings.candidates)
-    return fused_hits(index, dense, sparse, settings.dense_weight, k or settings.top_k)
+    only = within(index, scope) if scope and scope.narrows else None
+    dense, sparse = search_both(index, embedder, question, words, settings.candidates, only)
+    return fused_hits(index, dense, sparse, settings.dense_weight, k or settings.top_k, scope)
 
 
-def search_both(index: Index, embedder: Embedder, question: str, words: list[str], n: int) -> tuple[dict[int, float], dict[int, float]]:
-    """{chunk id: score} of the n best chunks by dense similarity and by BM25."""
-    return index.dense.search(embedder.embed_query(question), n), index.sparse.search(words, n)
+def search_both(index: Index, embedder: Embedder, question: str, words: list[str], n: int, only: np.ndarray | None = None) -> tuple[dict[int, float], dict[int, float]]:
+    """{chunk id: score} of the n best chunks (among `only`, if given) by dense similarity and by BM25."""
+    if only is not None and not len(only):
+        return {}, {}
+    return index.dense.search(embedder.embed_query(question), n, only), index.sparse.search(words, n, only)
 
 
-def fused_hits(index: Index, dense: dict[int, float], sparse: dict[int, float], dense_weight: float, k: int) -> list[Hit]:
+def within(index: Index, scope: Scope) -> np.ndarray:
+    """Ids of the live chunks whose article is in the scope's days and outlets (an undated
+    article is in no period)."""
+    kept = {aid for aid, a in index.articles.items() if _in_scope(a, scope)}
+    return np.fromiter((c.id for c in index.chunks if c.article_id in kept), dtype=np.int64)
+
+
+def _in_scope(article: Article, scope: Scope) -> bool:
+    if scope.outlets and (article.outlet or "") not in scope.outlets:
+        return False
+    if scope.since is None and scope.until is None:
+        return True
+    day = dates.day(article.date)
+    return day is not None and (scope.since or day) <= day <= (scope.until or day)
+
+
+def fused_hits(index: Index, dense: dict[int, float], sparse: dict[int, float], dense_weight: float, k: int, scope: Scope | None = None) -> list[Hit]:
     """The k best chunks; a chunk whose article is a near-duplicate of a better hit's article is
     not a hit of its own but one of that hit's copies, so k hits are never k copies of one story."""
     hits: list[Hit] = []
-    for f in fuse(dense, sparse, dense_weight):
+    fused = fuse(dense, sparse, dense_weight)
+    if scope and scope.reference:
+        fused = newer_first(fused, index, scope.reference, RECENT if scope.recent else TIE)
+    for f in fused:
         chunk = index.chunk(f.id)
         article = index.articles[chunk.article_id]
         same = next((i for i, h in enumerate(hits) if h.article.id != article.id and same_story(h.article.text, article.text)), None)
@@ -41,6 +77,16 @@ def fused_hits(index: Index, dense: dict[int, float], sparse: dict[int, float], 
             break
         hits.append(Hit(chunk, article, f.score, f.dense_rank, f.sparse_rank, dense.get(f.id)))
     return hits
+
+
+def newer_first(fused: list[Fused], index: Index, reference: date, weight: float) -> list[Fused]:
+    """The fused list re-ordered with a bonus for newness: `weight` for the reference day,
+    half of it `HALF_LIFE` days before, nothing for an undated article."""
+    def bonus(f: Fused) -> float:
+        day = dates.day(index.articles[index.chunk(f.id).article_id].date)
+        return 0.0 if day is None else weight * 0.5 ** (max(0, (reference - day).days) / HALF_LIFE)
+
+    return sorted((replace(f, score=f.score + bonus(f)) for f in fused), key=lambda f: (-f.score, f.id))
 
 
 def same_story(a: str, b: str, threshold: float = 0.5) -> bool:

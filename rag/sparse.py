@@ -78,8 +78,9 @@ class SparseIndex:
         total = sum(float(p.lengths.sum()) for p in segments)
         self.avgdl = total / self.n if self.n else 1.0
 
-    def search(self, query_tokens: list[str], k: int) -> dict[int, float]:
-        """{chunk id: score} of the k best chunks with a positive score."""
+    def search(self, query_tokens: list[str], k: int, only: np.ndarray | None = None) -> dict[int, float]:
+        """{chunk id: score} of the k best chunks with a positive score (of those in `only`, if
+        given; the statistics stay those of the whole index)."""
         terms = [t for t in query_tokens if any(t in p.vocab for p in self.segments)]
         if not terms:
             return {}
@@ -89,6 +90,8 @@ class SparseIndex:
             scores = self._scores(postings, terms, idf)
             if live is not None:
                 scores[~live] = 0
+            if only is not None:
+                scores[~np.isin(postings.ids, only)] = 0
             top = np.argpartition(-scores, min(k, len(scores)) - 1)[:k] if len(scores) else []
             found.update({int(postings.ids[i]): float(scores[i]) for i in top if scores[i] > 0})
         return dict(sorted(found.items(), key=lambda kv: -kv[1])[:k])

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
+
+from . import dates
+from .period import Period
 
 _WEB_URL = re.compile(r"https?://[^\s\"'<>`]+\Z", re.IGNORECASE)
 
@@ -36,6 +40,23 @@ class Article:
         True
         """
         return self.url if self.url and _WEB_URL.match(self.url) else None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which articles a search looks at: Korean calendar days (inclusive; None = open) and
+    outlets (none = all). With `reference` (the day relative words were resolved against),
+    newer articles win near ties, and clearly when `recent` ("최근", "요즘")."""
+
+    since: date | None = None
+    until: date | None = None
+    outlets: tuple[str, ...] = ()
+    recent: bool = False
+    reference: date | None = None
+
+    @property
+    def narrows(self) -> bool:
+        return bool(self.since or self.until or self.outlets)
 
 
 @dataclass(frozen=True)
@@ -109,6 +130,14 @@ class Answer:
     # "model" (the model said the articles lack it), "unsupported" (no sentence of the reply
     # survived the citation check), "not-asked" (the reply lacks what was asked)
     refusal: str | None = None
+    period: Period | None = None  # the days the question named, as resolved
+    notice: str | None = None  # said to the person about the search ("… 관련 기사가 없어 전체 기간에서 찾았습니다")
+
+    @property
+    def as_of(self) -> str | None:
+        """The newest publication day among the cited articles: what the answer is as of."""
+        days = [d for c in self.citations if (d := dates.day(c.article.date))]
+        return str(max(days)) if days else None
 
 
 def citation_dict(c: Citation) -> dict:
@@ -135,6 +164,8 @@ def hit_dict(rank: int, h: Hit) -> dict:
         "title": h.article.title,
         "source": h.article.source,
         "line": h.article.line,
+        "outlet": h.article.outlet,
+        "date": h.article.date,
         "chunk_id": h.chunk.id,
         "start": h.chunk.start,
         "end": h.chunk.end,
@@ -154,7 +185,17 @@ def answer_dict(a: Answer) -> dict:
         "answer": a.text,
         "refused": a.refused,
         "refusal": a.refusal,
+        "period": period_dict(a.period),
+        "notice": a.notice,
+        "as_of": a.as_of,
         "citations": [citation_dict(c) for c in a.citations],
         "hits": [hit_dict(r, h) for r, h in enumerate(a.hits, 1)],
         "timings": a.timings,
     }
+
+
+def period_dict(p: Period | None) -> dict | None:
+    if p is None:
+        return None
+    return {"since": str(p.start), "until": str(p.end), "label": p.label, "said": p.said, "recent": p.recent,
+            "reference": str(p.reference) if p.reference else None}

@@ -12,11 +12,12 @@ import shutil
 import sys
 import tempfile
 import threading
+from datetime import date
 from pathlib import Path
 
 import gradio as gr
 
-from rag import Config, Pipeline, RagError, Turn, check_question, load_pipeline, to_markdown, with_profile
+from rag import Config, Pipeline, RagError, Scope, Turn, check_question, dates, load_pipeline, to_markdown, with_profile
 from ui.render import CSS, answer_html, esc, sources_html, streaming_html
 
 log = logging.getLogger("rag.ui")  # under "rag", so `rag chat` logs it
@@ -78,6 +79,9 @@ class App:
     def current_status(self) -> str:
         return self.ready_status() if self.pipeline is not None else self.status
 
+    def outlets(self) -> list[str]:
+        return self.pipeline.index.outlets if self.pipeline is not None else []
+
 
 def build(app: App) -> gr.Blocks:
     with gr.Blocks(title="뉴스 Q&A", analytics_enabled=False) as demo:
@@ -100,6 +104,10 @@ def build(app: App) -> gr.Blocks:
                     box = gr.Textbox(placeholder="질문을 입력하세요 (Enter로 보내기)", show_label=False, scale=6, elem_id="question")
                     send = gr.Button("보내기", variant="primary", scale=1, elem_id="send")
                     stop = gr.Button("중지", variant="stop", scale=1, elem_id="stop")
+                with gr.Row(elem_id="filters"):
+                    since = gr.Textbox(label="시작일", placeholder="예: 2024-10-01", scale=1, elem_id="since")
+                    until = gr.Textbox(label="종료일", placeholder="예: 2024-10-31", scale=1, elem_id="until")
+                    outlets = gr.Dropdown([], value=[], multiselect=True, label="언론사 (비우면 전체)", scale=2, elem_id="outlets")
                 with gr.Row():
                     copy = gr.Button("메모로 복사", size="sm", elem_id="copy-memo")
                     download = gr.DownloadButton("Markdown 저장", size="sm", value=None, elem_id="download-memo")
@@ -118,12 +126,13 @@ def build(app: App) -> gr.Blocks:
                     profile = gr.Dropdown(
                         list(app.config.profiles), value=app.config.profile, label="모델 프로필", elem_id="profile"
                     )
+                    today = gr.Textbox(label="기준일: '어제', '지난주'를 셀 날", placeholder="비우면 가장 최근 기사의 날짜", elem_id="today")
 
-        def ask(message: str, history: list, turns: list[list[str]], k: int):
-            yield from respond(app, message, history, turns, k)
+        def ask(message: str, history: list, turns: list[list[str]], k: int, since: str = "", until: str = "", outlets: list | None = None, today: str = ""):
+            yield from respond(app, message, history, turns, k, since, until, outlets, today)
 
         outputs = [chat, sources, rewritten, memo, download, questions, box]
-        inputs = [box, chat, questions, top_k]
+        inputs = [box, chat, questions, top_k, since, until, outlets, today]
         asked_by_enter = box.submit(ask, inputs, outputs, concurrency_id="llm", api_name="ask")
         asked_by_button = send.click(ask, inputs, outputs, concurrency_id="llm", api_visibility="undocumented")
         asked_by_example = chat.example_select(_example, None, box).then(
@@ -145,14 +154,21 @@ def build(app: App) -> gr.Blocks:
         upload.upload(lambda files, progress=gr.Progress(): _add_files(app, files, progress), upload, [status, upload], concurrency_id="llm", api_name="add_files")
         profile.change(lambda name: _switch_profile(app, name), profile, status, concurrency_id="llm", api_name="switch_profile")
 
-        timer = gr.Timer(2.0)  # loading progress, then the background embedding's
-        timer.tick(app.current_status, None, status, show_progress="hidden", api_visibility="private")
+        shown_outlets = gr.State([])
+
+        def tick(shown: list[str]):
+            names = app.outlets()
+            return app.current_status(), gr.skip() if names == shown else gr.update(choices=names), names
+
+        timer = gr.Timer(2.0)  # loading progress, then the background embedding's; the outlets once known
+        timer.tick(tick, shown_outlets, [status, outlets, shown_outlets], show_progress="hidden", api_visibility="private")
     return demo
 
 
-def respond(app: App, message: str, history: list, turns: list[list[str]], k: int):
+def respond(app: App, message: str, history: list, turns: list[list[str]], k: int, since: str = "", until: str = "", outlets: list | None = None, today: str = ""):
     """Answer in the chat: the question shows at once, the answer streams, then the final
-    answer with its citation links, the sources panel, the memo and its file.
+    answer with its citation links, the sources panel, the memo and its file. `since`,
+    `until` and `outlets` are the page's filters; `today` the day relative words count from.
 
     Yields (chat, sources, rewritten note, memo, memo file, conversation turns, question box).
     """
@@ -161,6 +177,7 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
         return
     try:
         message = check_question(message)
+        scope, reference = filters(since, until, outlets, today)
     except RagError as e:
         gr.Warning(title="확인", message=e.korean)
         return
@@ -169,7 +186,7 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
     yield history, gr.skip(), "", gr.skip(), gr.skip(), turns, ""
     text = ""
     try:
-        reply = pipeline.ask(message, [Turn(*turn) for turn in turns], int(k))
+        reply = pipeline.ask(message, [Turn(*turn) for turn in turns], int(k), scope, reference)
         for piece in reply:
             text += piece
             history[-1]["content"] = streaming_html(text)
@@ -183,6 +200,26 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
     memo_text = to_markdown(answer)
     turns = turns + [[answer.question, answer.text]]
     yield history, sources_html(answer), note, memo_text, _memo_file(memo_text), turns, gr.skip()
+
+
+def filters(since: str, until: str, outlets: list | None, today: str) -> tuple[Scope, date | None]:
+    """The page's filter boxes as a Scope and a reference day; a day that cannot be read is
+    a RagError in Korean, not a silent "all days".
+
+    >>> filters("2024-10-01", "", ["조선일보"], "")
+    (Scope(since=datetime.date(2024, 10, 1), until=None, outlets=('조선일보',), recent=False, reference=None), None)
+    """
+    def day(text: str, name: str) -> date | None:
+        if not (text or "").strip():
+            return None
+        if (found := dates.day(text)) is None:
+            raise RagError(f"{name} {text!r} is not a date.", f"{name}을(를) 2024-10-01처럼 써 주세요.")
+        return found
+
+    start, end = day(since, "시작일"), day(until, "종료일")
+    if start and end and start > end:
+        raise RagError("the start day is after the end day.", "시작일이 종료일보다 늦습니다.")
+    return Scope(since=start, until=end, outlets=tuple(outlets or ())), day(today, "기준일")
 
 
 def _ready(app: App) -> Pipeline:

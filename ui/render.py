@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from rag import Answer, Article, Citation, Hit, location
+from rag import Answer, Article, Citation, Hit, dates, location, when
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -31,7 +31,8 @@ def answer_html(answer: Answer) -> str:
         tip = f"{c.article.title}{who} ({c.article.link or location(c.article)})\n“{c.quote}”"
         return f'<a class="cite" href="#src-{c.n}" title="{esc(tip)}">[{c.n}]</a>'
 
-    return _MARKER.sub(link, esc(answer.text))
+    line = when(answer)
+    return _MARKER.sub(link, esc(answer.text)) + (f'<div class="when">{esc(line)}</div>' if line else "")
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -58,7 +59,7 @@ def sources_html(answer: Answer | None) -> str:
 
 def byline(article: Article) -> str:
     reporter = f"{article.author} 기자" if article.author else None
-    return " · ".join(x for x in (article.outlet, reporter, article.date) if x)
+    return " · ".join(x for x in (article.outlet, reporter, dates.shown(article.date)) if x)
 
 
 def _where(article: Article) -> str:
@@ -142,6 +143,7 @@ CSS = """
 .uncited-src { opacity: 0.75; }
 a.cite { text-decoration: none; font-weight: 600; }
 .empty { opacity: 0.7; }
+.when { font-size: 0.85em; opacity: 0.75; margin-top: 6px; }
 .rewritten { font-size: 0.85em; opacity: 0.7; min-height: 1.2em; }
 #status { font-size: 0.9em; }
 """

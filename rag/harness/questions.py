@@ -21,6 +21,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 
 from ..config import PROJECT_ROOT, Config
@@ -30,11 +31,13 @@ from ..ingest import read_paths
 from ..load import load_embedder, load_generator
 from ..pipeline import Pipeline
 from ..prompt import REFUSAL
-from ..types import Answer, Article, Turn
+from ..types import Answer, Article, Turn, period_dict
 from .evaluate import Corpus, Question, build_index, is_korean, retrieval_scores
 
 NEWS = PROJECT_ROOT.parent / "shared" / "news"
-CORPORA = {"bundled": None, "news": NEWS / "chosun-2024-10.jsonl"}  # None: the config's articles/
+# None: the config's articles/. "news-dated": questions that name a day or a period, over both months
+CORPORA = {"bundled": None, "news": [NEWS / "chosun-2024-10.jsonl"],
+           "news-dated": [NEWS / "chosun-2024-10.jsonl", NEWS / "chosun-2024-11.jsonl"]}
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,12 @@ class RealQuestion:
     answerable: bool
     split: str  # "tune" or "test"
     topic_gold: tuple[str, ...] = ()  # detail-absent questions: the articles on their topic
+    today: str | None = None  # dated questions: the day relative words count from ("어제")
+    undated: str | None = None  # dated questions: the same question with its time words removed
+    same_topic: tuple[str, ...] = ()  # dated questions: the topic's articles on other days (distractors)
+
+    def asked(self, strip_dates: bool = False) -> str:
+        return self.undated if strip_dates and self.undated else self.question
 
 
 def load_questions(path: Path) -> list[RealQuestion]:
@@ -65,7 +74,8 @@ def load_questions(path: Path) -> list[RealQuestion]:
                 history=tuple(raw.get("history", ())), gold=tuple(raw.get("gold", ())),
                 keywords=tuple(tuple(group) for group in raw.get("keywords", ())),
                 wrong=tuple(raw.get("wrong", ())), answerable=bool(raw["answerable"]), split=raw.get("split", "test"),
-                topic_gold=tuple(raw.get("topic_gold", ())),
+                topic_gold=tuple(raw.get("topic_gold", ())), today=raw.get("today"), undated=raw.get("undated"),
+                same_topic=tuple(raw.get("same_topic", ())),
             ))
         except (ValueError, KeyError, TypeError) as e:
             raise ConfigError(f"{path}:{n}: not a question of the real-question format ({e!r}); see eval/README.md.") from None
@@ -116,25 +126,26 @@ def gold_rank(q: RealQuestion, answer: Answer) -> int | None:
     return min(ranks, default=None)
 
 
-def ask_in_chat(pipeline: Pipeline, q: RealQuestion) -> tuple[Answer, list[Turn]]:
-    """Ask the question after its history, in one conversation, as the chat page does; return
-    its answer and the turns before it."""
+def ask_in_chat(pipeline: Pipeline, q: RealQuestion, strip_dates: bool = False) -> tuple[Answer, list[Turn]]:
+    """Ask the question after its history, in one conversation, as the chat page does (on the
+    question's reference day, if it has one); return its answer and the turns before it."""
     turns: list[Turn] = []
+    today = date.fromisoformat(q.today) if q.today else None
     for earlier in q.history:
-        answer = pipeline.ask(earlier, turns).answer
+        answer = pipeline.ask(earlier, turns, today=today).answer
         turns.append(Turn(answer.question, answer.text))
-    return pipeline.ask(q.question, turns).answer, turns
+    return pipeline.ask(q.asked(strip_dates), turns, today=today).answer, turns
 
 
 def corpus_articles(name: str, config: Config, questions: list[RealQuestion], limit: int | None = None) -> Corpus:
     """The corpus's articles; with `limit`, the questions' gold articles and a fixed sample of
     the others, `limit` in all (a month of news is about 8,000 chunks: over an hour of embedding here)."""
-    path = CORPORA[name] or config.articles_dir
-    if not path.exists():
-        raise ConfigError(f"The {name} corpus is not at {path}.")
-    articles = read_paths([path]).articles
+    paths = CORPORA[name] or [config.articles_dir]
+    if missing := [p for p in paths if not p.exists()]:
+        raise ConfigError(f"The {name} corpus is not at {missing[0]}.")
+    articles = read_paths(paths).articles
     if limit is not None and limit < len(articles):
-        gold = {g for q in questions for g in (*q.gold, *q.topic_gold)}
+        gold = {g for q in questions for g in (*q.gold, *q.topic_gold, *q.same_topic)}
         kept = [a for a in articles if where(a) in gold]
         others = [a for a in articles if where(a) not in gold]
         kept += random.Random(7).sample(others, max(0, limit - len(kept)))
@@ -170,7 +181,9 @@ def score(records: list[dict]) -> dict:
 
 
 def run_real(config: Config, path: Path, split: str = "all", corpus: str | None = None, articles_limit: int | None = None,
-             progress: Callable[[str], None] = print) -> dict:
+             progress: Callable[[str], None] = print, strip_dates: bool = False) -> dict:
+    """Ask the set and score it; with `strip_dates`, dated questions are asked without their
+    time words (`undated`), to show what the date handling buys."""
     everything = load_questions(path)  # every split's gold stays in a sampled corpus, so tune and test see one index
     questions = [q for q in everything if split in ("all", q.split) and corpus in (None, q.corpus)]
     embedder = load_embedder(config, progress)
@@ -185,15 +198,15 @@ def run_real(config: Config, path: Path, split: str = "all", corpus: str | None 
         pipeline = Pipeline(config, index, embedder, generator)
         for q in (q for q in questions if q.corpus == name):
             t = time.perf_counter()
-            answer, turns = ask_in_chat(pipeline, q)
-            rec = {**asdict(q), "answer": answer.text, "refused": answer.refused, "right": is_right(q, answer),
+            answer, turns = ask_in_chat(pipeline, q, strip_dates)
+            rec = {**asdict(q), "asked": q.asked(strip_dates), "period": period_dict(answer.period), "notice": answer.notice, "answer": answer.text, "refused": answer.refused, "right": is_right(q, answer),
                    "said_wrong": said_wrong(q, answer), "korean": is_korean(answer, q.question),
                    "seconds": round(time.perf_counter() - t, 2), "rewritten": answer.question,
                    "cited": [where(c.article) for c in answer.citations], "refusal": answer.refusal,
                    "gold_rank": gold_rank(q, answer), "turns": [asdict(t) for t in turns]}
             records.append(rec)
-            progress(f"  {'✓' if rec['right'] else '✗'} {q.id} {q.question} → {answer.text[:70]}")
-    return {"file": str(path), "split": split, "corpus": corpus or "all", "news_articles": articles_limit or "all",
+            progress(f"  {'✓' if rec['right'] else '✗'} {q.id} {rec['asked']} → {answer.text[:70]}")
+    return {"file": str(path), "split": split, "corpus": corpus or "all", "news_articles": articles_limit or "all", "strip_dates": strip_dates,
             "models": {"llm": config.llm.name, "embedder": config.embedder.name},
             "settings": asdict(config.settings), "scores": score(records), "records": records}
 
