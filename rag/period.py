@@ -68,6 +68,17 @@ def find(question: str, today: date) -> Period | None:
     return None
 
 
+def without_time(question: str, period: Period | None) -> str:
+    """The question with the words that named its period taken out (what it is about).
+
+    >>> without_time("10월 25일 코스피는?", find("10월 25일 코스피는?", date(2024, 10, 30)))
+    '코스피는?'
+    """
+    if period is None or period.said not in question:
+        return question
+    return " ".join(question.replace(period.said, " ", 1).split())
+
+
 # -- how each kind of expression resolves --------------------------------------------------
 
 Span = tuple  # (start, end) or (start, end, "recent")

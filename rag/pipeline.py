@@ -28,6 +28,7 @@ from .index import IndexResult, identity, index_paths
 from .korean import tokens
 from .period import Period
 from .period import find as find_period
+from .period import without_time
 from .prompt import REFUSAL, build_messages, coverage, group_sources
 from .question import check_question, standalone
 from .retrieve import retrieve
@@ -115,10 +116,12 @@ class Pipeline:
             return Answer(question=asked, text=chat, refused=False, timings=clock.timings())
         question = standalone(asked, history, self.generator)
         clock.lap("rewrite")
-        words = tokens(question)
         reference = today or self.index.newest or date.today()
         period = find_period(asked, reference) or find_period(question, reference)
-        hits, sources, held, similar, notice = self._search(question, words, top_k, scope, period, reference)
+        # the period is a filter: its words ("10월 25일") would only pull in other days' "25일"
+        topic = without_time(question, period)
+        words = tokens(topic) or tokens(question)
+        hits, sources, held, similar, notice = self._search(question, topic, words, top_k, scope, period, reference)
         clock.lap("retrieve")
         text, citations, refusal = "", [], "unrelated"
         if held or similar:
@@ -136,7 +139,7 @@ class Pipeline:
             notice=notice,
         )
 
-    def _search(self, question: str, words: list[str], top_k: int | None, scope: Scope, period: Period | None, reference: date):
+    def _search(self, question: str, topic: str, words: list[str], top_k: int | None, scope: Scope, period: Period | None, reference: date):
         """Hits, their sources, whether a source sentence holds the question's words, whether a
         hit is similar to it, and a notice for the person: within the question's period and
         the person's scope first; when nothing there is about the question, within the scope
@@ -154,7 +157,7 @@ class Pipeline:
         tries = [(narrowed(wide, period), None)] if period else []
         tries.append((wide, f"{period.label} 기사 중에는 관련 기사가 없어 전체 기간에서 찾았습니다." if period else None))
         for n, (where, notice) in enumerate(tries, 1):
-            hits = retrieve(self.index, self.embedder, question, words, s, top_k, where)
+            hits = retrieve(self.index, self.embedder, topic, words, s, top_k, where)
             sources = group_sources(hits, words, s, question)
             held = coverage(words, sources) >= s.min_coverage
             similar = max((h.similarity or 0.0 for h in hits), default=0.0) >= s.min_similarity

@@ -216,3 +216,41 @@ def test_uploaded_news_is_answered_by_keyword_while_the_page_shows_the_embedding
     shown = ask(page, f"{title} 기사 내용을 알려줘", "07-asked-while-embedding")
     # found by keyword before its vectors are all there: cited, or listed among the hits
     assert title[:10] in page.locator("#sources").inner_html(), shown["sources"][:500]
+
+
+DATED = [  # made-up market reports: one topic on two days, from two outlets
+    {"title": "코스피 2600 회복", "text": "코스피가 2일 외국인 매수에 2600선을 회복했다. 반도체 업종이 지수를 끌어올렸다.",
+     "date": "2024-10-02T15:40:00+09:00", "source": "조선일보"},
+    {"title": "코스피 2550 하락", "text": "코스피가 24일 외국인 매도에 2550으로 내려앉았다. 미국 금리 우려가 컸다.",
+     "date": "2024-10-24T15:40:00+09:00", "source": "한겨레"},
+]
+
+
+def test_date_and_outlet_filters_and_a_dated_question_say_which_days_were_searched(page, server):
+    upload = server["tmp"] / "kospi.jsonl"
+    upload.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in DATED), encoding="utf-8")
+    clear(page)
+    page.set_input_files("#upload input[type=file]", str(upload))
+    page.wait_for_selector("#status:has-text('최근 추가: 기사 2건 추가')", timeout=120_000)
+    page.click("#outlets input")  # the outlet list comes from the index
+    page.get_by_role("option", name="한겨레").wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+
+    page.fill("#since textarea", "2024-13-40")
+    page.fill("#question textarea", "코스피 얼마였어?")
+    page.press("#question textarea", "Enter")
+    page.get_by_text("시작일은 2024-10-01처럼 써 주세요.").wait_for(timeout=10_000)
+
+    page.fill("#since textarea", "2024-10-24")
+    page.fill("#until textarea", "2024-10-24")
+    shown = ask(page, "코스피 얼마였어?", "08-date-filter")
+    assert "2550" in shown["answer"] and "2024-10-24 기사 기준" in shown["answer"], shown["answer"]
+    assert "한겨레" in shown["sources"] and "2024-10-24 15:40" in shown["sources"], shown["sources"]
+    assert "2024-10-02" not in shown["sources"], shown["sources"]
+
+    page.fill("#since textarea", "")
+    page.fill("#until textarea", "")
+    clear(page)
+    shown = ask(page, "10월 2일 코스피는?", "09-dated-question")
+    assert "2600" in shown["answer"] and "2024-10-02 기사 기준" in shown["answer"], shown["answer"]
+    assert "2024-10-24" not in shown["sources"], shown["sources"]

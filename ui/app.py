@@ -213,7 +213,7 @@ def filters(since: str, until: str, outlets: list | None, today: str) -> tuple[S
         if not (text or "").strip():
             return None
         if (found := dates.day(text)) is None:
-            raise RagError(f"{name} {text!r} is not a date.", f"{name}을(를) 2024-10-01처럼 써 주세요.")
+            raise RagError(f"{name} {text!r} is not a date.", f"{name}은 2024-10-01처럼 써 주세요.")
         return found
 
     start, end = day(since, "시작일"), day(until, "종료일")
