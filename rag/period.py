@@ -4,8 +4,9 @@
 happened last week?". Relative words resolve against a reference day (`today`), which the
 caller chooses: the newest article's day by default, since an archive is read after the
 fact and "어제" means the day before its last news. A day or month without a year is the
-latest one on or before that day. Weeks run Monday to Sunday. "최근/요즘" is the last two
-weeks and marks the period `recent`: newer articles are preferred within it.
+latest one on or before that day. Weeks run Monday to Sunday. "최근/요즘" is the last seven
+days and marks the period `recent`: newer articles are preferred within it. A relative word
+used to compare ("작년보다", "지난달 대비") names no period: the question is about now.
 
 Only the first time expression found is used, in the order of `_RULES` (the most specific
 first). Left out on purpose: future expressions ("내일", "다음 주": an archive holds none),
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-RECENT_DAYS = 14
+RECENT_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ _HOLIDAYS = (  # words people use -> the name in the holiday table
 _YEAR = r"(?:(?P<y>20\d\d)\s*년\s*(?:도\s*)?|(?i:(?P<yen>20\d\d)\s+))?"
 _NOT_DAY_COUNT = r"(?!\s*(?:간|동안|전|후|째|만|연속|부터\s*\d))"
 _AFTER = r"(?![가-힣a-zA-Z])|(?=에|의|엔|쯤|경|께|무렵|부터|까지)"
+_NOT_COMPARED = r"(?!\s*(?:보다|대비|에\s*비해|과\s*비교|와\s*비교|같은\s*기간|동기))"
 
 
 def _year(m: re.Match) -> str | None:
@@ -196,13 +198,13 @@ _RULES: list[Rule] = [
      lambda m, t: _last_days(t, int(m["n"] or m["n2"] or m["en"]))),
     (re.compile(r"(?:지난|최근)\s*(?P<n>\d{1,2})\s*주|(?i:(?:past|last)\s+(?P<en>\d{1,2})\s+weeks)"),
      lambda m, t: _last_days(t, 7 * int(m["n"] or m["en"]))),
-    (re.compile(r"이번\s*주|금주|(?i:\bthis\s+week\b)"), lambda m, t: _week(t, 0)),
-    (re.compile(r"지난\s*주|저번\s*주|(?i:\blast\s+week\b)"), lambda m, t: _week(t, 1)),
+    (re.compile("(?:" + r"이번\s*주|금주|(?i:\bthis\s+week\b)" + ")" + _NOT_COMPARED), lambda m, t: _week(t, 0)),
+    (re.compile("(?:" + r"지난\s*주|저번\s*주|(?i:\blast\s+week\b)" + ")" + _NOT_COMPARED), lambda m, t: _week(t, 1)),
     (re.compile(r"(?i:\bpast\s+week\b)"), lambda m, t: _last_days(t, 7)),
-    (re.compile(r"이번\s*달|이달|금월|(?i:\bthis\s+month\b)"), lambda m, t: (t.replace(day=1), t)),
-    (re.compile(r"지난\s*달|저번\s*달|(?i:\blast\s+month\b)"), lambda m, t: _month_before(t)),
-    (re.compile(r"올해|금년|(?<![가-힣])올\s+들어|(?i:\bthis\s+year\b)"), lambda m, t: (date(t.year, 1, 1), t)),
-    (re.compile(r"작년|지난해|(?i:\blast\s+year\b)"), lambda m, t: (date(t.year - 1, 1, 1), date(t.year - 1, 12, 31))),
+    (re.compile("(?:" + r"이번\s*달|이달|금월|(?i:\bthis\s+month\b)" + ")" + _NOT_COMPARED), lambda m, t: (t.replace(day=1), t)),
+    (re.compile("(?:" + r"지난\s*달|저번\s*달|(?i:\blast\s+month\b)" + ")" + _NOT_COMPARED), lambda m, t: _month_before(t)),
+    (re.compile("(?:" + r"올해|금년|(?<![가-힣])올\s+들어|(?i:\bthis\s+year\b)" + ")" + _NOT_COMPARED), lambda m, t: (date(t.year, 1, 1), t)),
+    (re.compile("(?:" + r"작년|지난해|(?i:\blast\s+year\b)" + ")" + _NOT_COMPARED), lambda m, t: (date(t.year - 1, 1, 1), date(t.year - 1, 12, 31))),
     (re.compile(r"(?P<y>20\d\d)\s*년(?!\s*\d)|(?i:\bin\s+(?P<yen>20\d\d)\b)"),
      lambda m, t: (date(int(_year(m)), 1, 1), date(int(_year(m)), 12, 31))),
     (re.compile(r"최근|요즘|요새|근래|요즈음|(?i:\b(?:recently|lately|these days|latest)\b)"),
