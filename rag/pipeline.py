@@ -26,9 +26,8 @@ from .embed import Embedder
 from .generate import Generator
 from .index import IndexResult, identity, index_paths
 from .korean import tokens
-from .period import Period
+from .period import Period, without_time
 from .period import find as find_period
-from .period import without_time
 from .prompt import REFUSAL, build_messages, coverage, group_sources
 from .question import check_question, standalone
 from .retrieve import retrieve

@@ -124,3 +124,36 @@ def test_ctrl_c_while_embedding_keeps_the_work_and_the_next_run_resumes(tmp_path
     assert len(index.articles) == 40 and 0 < len(index.embedded) and index.pending > 0
     out = rag("index", str(news), "--index-dir", str(folder)).stdout
     assert "0 added" in out and f"embedded: {index.pending} chunks" in out, out
+
+
+MARKET = [  # made-up reports of one figure on two days: the later one updates it
+    {"title": "코스피 2600선 회복", "text": "코스피 지수가 2일 외국인 매수에 힘입어 2600선을 회복했다. 반도체 업종이 지수를 끌어올렸다.",
+     "date": "2024-10-02T15:40:00+09:00", "source": "조선일보"},
+    {"title": "코스피 2550으로 하락", "text": "코스피 지수가 24일 외국인 매도에 2550으로 내려앉았다. 미국 금리 우려가 투자 심리를 눌렀다.",
+     "date": "2024-10-24T15:40:00+09:00", "source": "한겨레"},
+]
+
+
+@pytest.fixture(scope="module")
+def market_index(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("market")
+    news = folder / "market.jsonl"
+    news.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in MARKET), encoding="utf-8")
+    rag("index", str(news), "--index-dir", str(folder / "index"))
+    return folder / "index"
+
+
+def test_a_plain_question_gets_the_newest_figure_as_of_its_day(market_index):
+    answer = ask_json("코스피 지수는 얼마야?", market_index)
+    assert "2550" in answer["answer"] and "2600" not in answer["answer"], answer["answer"]
+    assert answer["as_of"] == "2024-10-24" and answer["period"] is None
+    assert {c["date"] for c in answer["citations"]} == {"2024-10-24T15:40:00+09:00"}
+
+
+def test_a_dated_question_is_answered_from_its_day_and_says_so(market_index):
+    out = rag("ask", "10월 2일 코스피 지수는 얼마였어?", "--index-dir", str(market_index)).stdout
+    assert "2600" in out and "(2024-10-02 기사 기준)" in out and "조선일보" in out, out
+    answer = json.loads(rag("ask", "지난주 코스피 지수는?", "--json", "--today", "2024-10-30", "--index-dir", str(market_index)).stdout)
+    assert answer["period"]["label"] == "2024-10-21 ~ 2024-10-27" and "2550" in answer["answer"], answer
+    answer = json.loads(rag("ask", "코스피 지수는 얼마였어?", "--json", "--source", "조선일보", "--index-dir", str(market_index)).stdout)
+    assert "2600" in answer["answer"] and {h["outlet"] for h in answer["hits"]} == {"조선일보"}, answer

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from rag.errors import ConfigError
+from rag import dates
 from rag.harness.questions import RealQuestion, is_right, load_questions, mentions, score
-from rag.ingest import make_article
+from rag.ingest import make_article, read_paths
+from rag.period import find
 from rag.prompt import REFUSAL
 from rag.split import chunk_article
 from rag.types import Answer, Citation
@@ -18,7 +21,8 @@ from rag.types import Answer, Citation
 ROOT = Path(__file__).resolve().parent.parent
 SET = ROOT / "eval" / "real-questions.jsonl"
 ARTICLE = make_article("엔비디아 시가총액이 5930억달러 줄었다. 브로드컴은 1% 올랐다.", "articles/a.txt", line=3)
-KINDS = {"fact", "paraphrase", "why", "english", "typo", "follow-up", "adversarial", "absent-topic", "absent-detail", "chitchat"}
+KINDS = {"fact", "paraphrase", "why", "english", "typo", "follow-up", "adversarial", "absent-topic", "absent-detail", "chitchat", "dated"}
+NEWS = ROOT.parent / "shared" / "news"
 
 
 def question(**kw) -> RealQuestion:
@@ -103,3 +107,22 @@ def test_bundled_gold_lines_exist():
             lines = (ROOT / file).read_text(encoding="utf-8").splitlines()
             text = lines[int(line) - 1]
             assert all(any(mentions(text, k) for k in group) for group in q.keywords), q.id
+
+
+@pytest.mark.skipif(not NEWS.is_dir(), reason="needs ../shared/news (real news, kept outside the project)")
+def test_dated_questions_name_the_days_of_their_gold_and_not_of_their_distractors():
+    """What makes a dated question one: its period (as rag/period.py resolves it, on its
+    `today`) holds every gold article and no same-topic one, its undated twin names no period,
+    and every gold article holds the answer."""
+    articles = {a.url: a for a in read_paths(sorted(NEWS.glob("chosun-2024-1*.jsonl"))).articles}
+    dated = [q for q in load_questions(SET) if q.kind == "dated"]
+    assert len(dated) >= 25 and {q.corpus for q in dated} == {"news-dated"}
+    for q in dated:
+        period = find(q.question, date.fromisoformat(q.today) if q.today else date(2024, 11, 30))
+        assert period is not None, q.id
+        assert all(period.holds(dates.day(articles[g].date)) for g in q.gold), (q.id, period)
+        assert not any(period.holds(dates.day(articles[s].date)) for s in q.same_topic), (q.id, period)
+        assert q.undated and find(q.undated, date(2024, 11, 30)) is None, q.id
+        for g in q.gold:
+            text = articles[g].title + " " + articles[g].text
+            assert all(any(mentions(text, k) for k in group) for group in q.keywords), (q.id, g)
