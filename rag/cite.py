@@ -20,7 +20,7 @@ from .check import asks_how, asks_why
 from .config import Settings
 from .embed import Embedder
 from .korean import NAME_TAGS, key, kiwi, tokens
-from .prompt import REFUSAL
+from .prompt import REFUSAL, shown_title
 from .split import sentence_spans
 from .subject import changed_subject, hangul_names, names_none_of, other_year, question_subjects
 from .types import Citation, Source
@@ -30,13 +30,18 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
 
 @dataclass(frozen=True)
 class Candidate:
+    """A sentence of a source that an answer sentence may rest on; with `headline`, the
+    article's title (shown to the model above the source: news titles carry the key fact,
+    "…12시간 만에 檢 조사 마쳐", often in no body sentence shown)."""
+
     source: Source
     start: int
     end: int
+    headline: bool = False
 
     @property
     def text(self) -> str:
-        return self.source.article.text[self.start : self.end].strip()
+        return self.source.article.title if self.headline else self.source.article.text[self.start : self.end].strip()
 
 
 def parse_markers(text: str) -> list[int]:
@@ -85,6 +90,7 @@ def attach(
     """
     pieces = _answer_sentences(answer)
     candidates = [Candidate(src, s, e) for src in sources for s, e in src.sentences]
+    candidates += [Candidate(src, 0, 0, headline=True) for src in sources if shown_title(src.article)]
     if not pieces or not candidates:
         return strip_markers(answer), []
     known = key(" ".join([question, *(c.text for c in candidates)]))
@@ -104,7 +110,7 @@ def attach(
             continue
         if any(repeats(text, earlier) for earlier in out):
             continue
-        where = (cand.source.article.id, cand.start)
+        where = (cand.source.article.id, -1 if cand.headline else cand.start)
         if where not in numbers:
             numbers[where] = len(numbers) + 1
             citations.append(_citation(numbers[where], cand))
@@ -210,6 +216,8 @@ def _with_marker(sentence: str, n: int) -> str:
 
 
 def _citation(n: int, cand: Candidate) -> Citation:
+    if cand.headline:
+        return Citation(n=n, article=cand.source.article, quote=cand.text, chunk=cand.source.chunks[0], quote_start=0, quote_end=0, headline=True)
     text = cand.source.article.text
     start = cand.start + (len(text[cand.start : cand.end]) - len(text[cand.start : cand.end].lstrip()))
     chunk = next((c for c in cand.source.chunks if c.start <= start < c.end), cand.source.chunks[0])

@@ -157,7 +157,7 @@ class Pipeline:
         tries.append((wide, f"{period.label} 기사 중에는 관련 기사가 없어 전체 기간에서 찾았습니다." if period else None))
         for n, (where, notice) in enumerate(tries, 1):
             hits = retrieve(self.index, self.embedder, topic, words, s, top_k, where)
-            sources = group_sources(hits, words, s, question)
+            sources = group_sources(hits, words, s, question, self.embedder)
             held = coverage(words, sources) >= s.min_coverage
             similar = max((h.similarity or 0.0 for h in hits), default=0.0) >= s.min_similarity
             if held or similar or n == len(tries):

@@ -11,9 +11,10 @@ import re
 from . import dates
 from .check import ASKS, asked_for, asks_why
 from .config import Settings
+from .embed import Embedder
 from .korean import tokens
 from .split import sentence_spans
-from .types import Hit, Source
+from .types import Article, Hit, Source
 
 REFUSAL = "제공된 기사에서 답을 찾을 수 없습니다."
 
@@ -28,7 +29,7 @@ SYSTEM_PROMPT = f"""당신은 한국어 뉴스 기사만을 근거로 질문에 
 7. 일이 일어난 날짜는 자료에 적힌 대로 쓰세요(예: 1월 27일(현지시간)). 날짜가 다른 자료끼리 수치가 다르면 가장 최근 자료를 따르세요."""
 
 
-def group_sources(hits: list[Hit], words: list[str], settings: Settings, question: str = "") -> list[Source]:
+def group_sources(hits: list[Hit], words: list[str], settings: Settings, question: str = "", embedder: Embedder | None = None) -> list[Source]:
     """One source per article, in order of its best hit, holding only the sentences that matter.
 
     Whole chunks make long prompts (slow on a CPU) in which a small model loses the point.
@@ -38,10 +39,13 @@ def group_sources(hits: list[Hit], words: list[str], settings: Settings, questio
     article full of "주가" over the top hit that named the cause. Each anchor brings the
     `sentence_window` sentences after it, because news states a fact and then its cause or
     consequence ("…폭락했다. 그러나 … 딥시크 쇼크로부터 …").
+
+    A question sharing no word with any sentence (English: "Kim Keon-hee" for "김건희") has its
+    sentences ranked by embedding similarity instead, with the `embedder` if given.
     """
     s = settings
     candidates = _candidate_sentences(hits)
-    chosen = _choose_sentences(candidates, words, question, s.max_sentences, s.anchor_sentences, s.sentence_window)
+    chosen = _choose_sentences(candidates, words, question, s.max_sentences, s.anchor_sentences, s.sentence_window, embedder)
     by_article: dict[str, list[Hit]] = {}
     for hit in hits:
         by_article.setdefault(hit.article.id, []).append(hit)
@@ -68,10 +72,15 @@ def _candidate_sentences(hits: list[Hit]) -> list[tuple[str, tuple[int, int], st
     return out
 
 
-def _choose_sentences(candidates, words: list[str], question: str, limit: int, anchors: int, window: int) -> list[tuple[str, tuple[int, int]]]:
+def _choose_sentences(candidates, words: list[str], question: str, limit: int, anchors: int, window: int,
+                      embedder: Embedder | None = None) -> list[tuple[str, tuple[int, int]]]:
     wanted = set(words)
     gives = _GIVES.get(asked_for(question) or ("why" if asks_why(question) else ""))
-    score = [len(wanted & set(tokens(text))) + (0.5 if gives and gives.search(text) else 0) for _, _, text in candidates]
+    shared = [len(wanted & set(tokens(text))) for _, _, text in candidates]
+    if embedder is not None and candidates and not any(shared):
+        vectors = embedder.embed_documents([text for _, _, text in candidates])
+        shared = (vectors @ embedder.embed_query(question)).tolist()
+    score = [n + (0.5 if gives and gives.search(text) else 0) for n, (_, _, text) in zip(shared, candidates)]
     # best score first; among equals, the earlier (better-ranked hit, earlier sentence) wins
     order = sorted(range(len(candidates)), key=lambda i: -score[i])
     top = next((i for i in order if candidates and candidates[i][0] == candidates[0][0]), None)
@@ -91,14 +100,16 @@ _GIVES = {"why": _CAUSE, **{kind: gives for kind, _, gives in ASKS}}
 
 
 def coverage(words: list[str], sources: list[Source]) -> float:
-    """The largest share of the question's content words that one source sentence holds.
+    """The largest share of the question's content words that one source sentence (or the
+    title shown above it) holds.
 
     A sentence that holds most of what is asked about is a sign the answer is there.
     """
     wanted = set(words)
     if not wanted:
         return 0.0
-    sentences = (src.article.text[s:e] for src in sources for s, e in src.sentences)
+    sentences = [src.article.text[s:e] for src in sources for s, e in src.sentences]
+    sentences += [title for src in sources if (title := shown_title(src.article))]
     return max((len(wanted & set(tokens(text))) / len(wanted) for text in sentences), default=0.0)
 
 
@@ -130,13 +141,17 @@ def build_messages(question: str, sources: list[Source], examples: bool = True) 
     return messages + [{"role": "user", "content": user_turn(question, sources)}]
 
 
+def shown_title(article: Article) -> str | None:
+    """The title put above a source, unless it repeats the text (a title taken from the first
+    sentence): tokens are time on a CPU."""
+    return None if article.title.rstrip("…") in article.text else article.title
+
+
 def user_turn(question: str, sources: list[Source]) -> str:
     blocks = []
     for src in sources:
-        # a title taken from the first sentence would repeat the text: tokens are time on a CPU
-        title = None if src.article.title.rstrip("…") in src.article.text else src.article.title
         day = dates.day(src.article.date)
-        blocks.append((" · ".join(x for x in (title, src.article.outlet, day and dates.korean(day)) if x), src.text))
+        blocks.append((" · ".join(x for x in (shown_title(src.article), src.article.outlet, day and dates.korean(day)) if x), src.text))
     return _turn(blocks, question) + language_note(question)
 
 

@@ -105,8 +105,9 @@ class Citation:
     article: Article
     quote: str
     chunk: Chunk
-    quote_start: int  # offsets of `quote` within article.text
+    quote_start: int  # offsets of `quote` within article.text (0, 0 for the headline)
     quote_end: int
+    headline: bool = False  # the quote is the article's title
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ def citation_dict(c: Citation) -> dict:
         "quote": c.quote,
         "quote_start": c.quote_start,
         "quote_end": c.quote_end,
+        "headline": c.headline,
     }
 
 

@@ -84,12 +84,18 @@ def _copies(copies: tuple[Article, ...]) -> str:
 
 
 def _article_card(citations: list[Citation], copies: tuple[Article, ...] = ()) -> str:
-    """One article, its passage shown with every cited sentence marked and numbered."""
+    """One article, its passage shown with every cited sentence marked and numbered (a cited
+    headline is marked in the card's title)."""
     article = citations[0].article
     text = article.text
-    marks = sorted({(c.quote_start, c.quote_end, c.n) for c in citations})
-    start = min(min(c.chunk.start, c.quote_start) for c in citations)
-    end = max(max(c.chunk.end, c.quote_end) for c in citations)
+    numbers = ", ".join(f"[{n}]" for n in sorted({c.n for c in citations}))
+    title = esc(article.title)
+    for c in (c for c in citations if c.headline):
+        title = f'<mark id="src-{c.n}">{title}<sup>[{c.n}]</sup></mark>'
+    quoted = [c for c in citations if not c.headline]
+    marks = sorted({(c.quote_start, c.quote_end, c.n) for c in quoted})
+    start = min(min(c.chunk.start, c.quote_start) for c in quoted) if quoted else citations[0].chunk.start
+    end = max(max(c.chunk.end, c.quote_end) for c in quoted) if quoted else citations[0].chunk.end
     body, pos = [], start
     for q_start, q_end, n in marks:
         if q_start < pos:  # the same sentence cited under two numbers: mark it once
@@ -98,9 +104,8 @@ def _article_card(citations: list[Citation], copies: tuple[Article, ...] = ()) -
         body.append(f'<mark id="src-{n}">{esc(text[q_start:q_end])}<sup>[{n}]</sup></mark>')
         pos = q_end
     body.append(esc(text[pos:end]))
-    numbers = ", ".join(f"[{n}]" for n in sorted({c.n for c in citations}))
     return (
-        f'<div class="src"><div class="src-title"><span class="n">{numbers}</span> {esc(article.title)}{_copies(copies)}</div>'
+        f'<div class="src"><div class="src-title"><span class="n">{numbers}</span> {title}{_copies(copies)}</div>'
         f'<div class="meta">{_meta(article)}</div>'
         f'<blockquote>{"…" if start > 0 else ""}{"".join(body)}{"…" if end < len(text) else ""}</blockquote></div>'
     )
