@@ -242,3 +242,16 @@ def test_a_name_the_analyzer_splits_differently_in_the_source_is_kept(embedder):
     prison = make_article("한명숙은 1979년 구속되어 광주교도소에서 수감되었다.", "articles/prison.txt", line=4)
     text, citations = attach("광주교도소입니다 [1].", [source(1, prison)], embedder, SETTINGS, question="한명숙이 수감된 교도소는?")
     assert text == "광주교도소입니다 [1]." and citations[0].article is prison
+
+
+def test_a_fact_only_the_headline_holds_is_cited_to_the_headline(embedder):
+    article = make_article("검찰은 명씨를 추가로 소환할 계획이 없다. 관련자들도 조사했다.", "news.jsonl", line=4,
+                           title="명태균, 12시간 만에 검찰 조사 마쳐")
+    text, [c] = attach("명태균은 12시간 만에 검찰 조사를 마쳤습니다 [1].", [source(1, article)], embedder, SETTINGS)
+    assert c.headline and c.quote == "명태균, 12시간 만에 검찰 조사 마쳐" and (c.quote_start, c.quote_end) == (0, 0)
+    assert text == "명태균은 12시간 만에 검찰 조사를 마쳤습니다 [1]."
+
+
+def test_a_title_that_is_the_first_sentence_is_not_a_second_candidate(embedder):
+    _, [c] = attach("엔비디아 주가가 28일 17% 폭락했습니다 [1].", [source(1, MARKET)], embedder, SETTINGS)
+    assert not c.headline and c.quote == "엔비디아 주가가 28일 17% 폭락했다."

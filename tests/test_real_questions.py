@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import ConfigError
 from rag import dates
+from rag.errors import ConfigError
 from rag.harness.questions import RealQuestion, is_right, load_questions, mentions, score
 from rag.ingest import make_article, read_paths
 from rag.period import find

@@ -6,10 +6,12 @@ from html.parser import HTMLParser
 
 import pytest
 
+from rag.cite import attach
+from rag.config import Settings
 from rag.export import to_markdown
 from rag.ingest import make_article
-from rag.split import chunk_article
-from rag.types import Answer, Citation, Hit
+from rag.split import chunk_article, sentence_spans
+from rag.types import Answer, Citation, Hit, Source
 from ui.render import answer_html, sources_html
 
 HOSTILE = '<script>alert("x")</script> <img src=x onerror="alert(1)"> 엔비디아 주가가 17% 폭락했다.'
@@ -72,3 +74,14 @@ def test_memo_keeps_hostile_text_as_text():
     memo = to_markdown(answer_with(None))
     assert "<script>" in memo  # Markdown text, shown in a textbox: never rendered as HTML
     assert re.search(r"^\[1\] ", memo, re.M)
+
+
+def test_a_cited_headline_is_marked_in_the_card_title():
+    article = make_article("검찰은 명씨를 추가로 소환할 계획이 없다.", "news.jsonl", line=1, title="명태균, 12시간 만에 검찰 조사 마쳐",
+                           date="2024-11-09T00:31:00+09:00", outlet="조선일보")
+    src = Source(1, article, tuple(chunk_article(article, 60, 0)), tuple(sentence_spans(article.text)))
+    text, citations = attach("명태균은 12시간 만에 검찰 조사를 마쳤습니다 [1].", [src], None, Settings())
+    html = sources_html(Answer("q", text, False, tuple(citations)))
+    assert '<mark id="src-1">명태균, 12시간 만에 검찰 조사 마쳐<sup>[1]</sup></mark>' in html
+    assert "조선일보 · 2024-11-09 00:31" in html
+    assert "2024-11-09 기사 기준" in answer_html(Answer("q", text, False, tuple(citations)))
