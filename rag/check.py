@@ -15,6 +15,9 @@ from .korean import kiwi
 
 # (what the question asks, how an answer gives it); the first that matches the question decides
 ASKS = (
+    # a sentence or a ruling: court news is much of a paper's society pages ("형량 뭐였어?", "재판 결과는?")
+    ("verdict", re.compile(r"형량|구형|(선고|재판|판결|1심|2심|항소심|상고심)\s?(결과|형|은|는)?\s?(뭐|어떻게|어땠|나왔)"),
+     re.compile(r"징역|금고|집행유예|벌금|무죄|유죄|실형|사형|무기|선고유예|공소\s?기각|기각|인용|면소")),
     ("age", re.compile(r"몇\s?살|나이|(?i:how old)"), re.compile(r"\d+\s*(살|세)")),
     ("when", re.compile(r"언제|며칠|몇\s?(월|일|년|시)|(?i:\bwhen\b|what date)"),
      re.compile(r"\d+\s*(년|월|일|시|분기|주)|\d{4}|어제|오늘|내일|작년|지난해|올해|내년|지난달|이번\s?달|지난주|이번\s?주|"
@@ -27,8 +30,8 @@ ASKS = (
                          r"(얼마|몇)\s?(원|달러)"),
      # "52억5000만" is money in a money question, "148만여 명" is not
      re.compile(r"원|달러|엔|위안|유로|\$|\d\s*(조|억|만)(?![\d\s]*(여\s?)?(명|개|곳|대|건|회|번|마리|주))")),
-    ("count", re.compile(r"몇\s?(명|개|곳|대|건|회|번|편|골|표|마리)"),
-     re.compile(r"\d[\d,.만천백억조\s]*(여\s?)?(명|개|곳|대|건|회|번|편|골|표|마리)|절반|[한두세네]\s?(명|곳|개|번|마리)")),
+    ("count", re.compile(r"몇\s?(명|개|곳|대|건|회|번|편|골|표|마리|부|권)"),
+     re.compile(r"\d[\d,.만천백억조\s]*(여\s?)?(명|개|곳|대|건|회|번|편|골|표|마리|부|권)|절반|[한두세네]\s?(명|곳|개|번|마리|권)")),
     ("size", re.compile(r"몇\s?(센티|cm|킬로|kg|미터|톤|그램)|몸무게|크기|길이|높이"),
      re.compile(r"\d\s*(cm|센티|mm|밀리|m|미터|km|킬로|kg|톤|g\b|그램)")),
     ("amount", re.compile(r"얼마|몇|(?i:how (much|many))"),
@@ -55,8 +58,8 @@ def asks_how(question: str) -> bool:
 
 
 def asked_for(question: str) -> str | None:
-    """What the question asks for: "age", "when", "percent", "money", "count", "size", "amount",
-    "who", or None (anything else).
+    """What the question asks for: "verdict", "age", "when", "percent", "money", "count", "size",
+    "amount", "who", or None (anything else).
 
     >>> asked_for("펭바이 나이 몇 살이야?"), asked_for("딥시크 다운로드수 몇회야"), asked_for("화훙반도체 새 사장 누구야?")
     ('age', 'count', 'who')
@@ -64,6 +67,8 @@ def asked_for(question: str) -> str | None:
     (None, 'when', None)
     >>> asked_for("시금치값 얼마나 올랐어?"), asked_for("시금치 한 단 값 얼마야?")
     ('amount', 'money')
+    >>> asked_for("이재명 1심 선고 형량 뭐였어?"), asked_for("재판 결과 어떻게 나왔어?"), asked_for("선고 언제야?")
+    ('verdict', 'verdict', 'when')
     """
     if asks_why(question):  # "왜 노인 나이를 75세로 올리자는 거야?" asks a cause, not an age
         return None

@@ -74,10 +74,13 @@ def without_time(question: str, period: Period | None) -> str:
 
     >>> without_time("10월 25일 코스피는?", find("10월 25일 코스피는?", date(2024, 10, 30)))
     '코스피는?'
+    >>> without_time("10월 중순쯤 한강 책", find("10월 중순쯤 한강 책", date(2024, 10, 30)))
+    '한강 책'
     """
     if period is None or period.said not in question:
         return question
-    return " ".join(question.replace(period.said, " ", 1).split())
+    said = re.escape(period.said) + r"\s*(?:쯤|경|께|무렵|즈음)?"
+    return " ".join(re.sub(said, " ", question, count=1).split())
 
 
 # -- how each kind of expression resolves --------------------------------------------------
