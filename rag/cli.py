@@ -14,13 +14,11 @@ import json
 import logging
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
-from . import __version__, dates
+from . import __version__
 from .config import Config, load_config
 from .errors import RagError
-from .types import Scope
 
 log = logging.getLogger("rag")
 
@@ -66,10 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", parents=[common, with_index], help="answer a question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer, citations, hits and timings as JSON")
-    p.add_argument("--since", type=_day, metavar="DATE", help="only articles published on or after this day (2024-10-01)")
-    p.add_argument("--until", type=_day, metavar="DATE", help="only articles published on or before this day")
+    p.add_argument("--since", metavar="DATE", help="only articles published on or after this day (2024-10-01)")
+    p.add_argument("--until", metavar="DATE", help="only articles published on or before this day")
     p.add_argument("--source", action="append", default=[], metavar="OUTLET", help="only this outlet's articles (repeatable), e.g. 조선일보")
-    p.add_argument("--today", type=_day, metavar="DATE", help='the day "어제", "지난주" count from (default: the newest article\'s day)')
+    p.add_argument("--today", metavar="DATE", help='the day "어제", "지난주" count from (default: the newest article\'s day)')
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("chat", parents=[common, with_index], help="serve the chat page")
@@ -111,12 +109,6 @@ def _parser() -> argparse.ArgumentParser:
     p = models.add_parser("list", parents=[common], help="list models and whether they are present")
     p.set_defaults(run=cmd_models_list)
     return parser
-
-
-def _day(text: str) -> date:
-    if (day := dates.day(text)) is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as 2024-10-01 / 날짜는 2024-10-01처럼 쓰세요")
-    return day
 
 
 def _say(message: str) -> None:
@@ -162,12 +154,11 @@ def cmd_index(args, config: Config) -> int:
 def cmd_ask(args, config: Config) -> int:
     from .export import reference, when
     from .load import load_pipeline
+    from .question import check_day, check_scope
     from .types import answer_dict
 
-    if args.since and args.until and args.since > args.until:
-        raise RagError(f"--since {args.since} is after --until {args.until}.", "시작일이 종료일보다 늦습니다")
-    scope = Scope(since=args.since, until=args.until, outlets=tuple(args.source))
-    reply = load_pipeline(config, _say).ask(args.question, scope=scope, today=args.today)
+    scope, today = check_scope(args.since, args.until, args.source), check_day(args.today, "기준일", "--today")
+    reply = load_pipeline(config, _say).ask(args.question, scope=scope, today=today)
     draft = sys.stderr.isatty() and not args.json  # show the answer growing, when a person watches
     for piece in reply:
         if draft:

@@ -16,14 +16,16 @@ follow-up must carry what it leaves out:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date
 
+from . import dates
 from .cite import strip_markers
 from .errors import RagError
 from .generate import Generator
 from .korean import NOUN_TAGS, PROPER_TAGS, SUBJECT_TAGS, SUBJECT_TAIL_TAGS, key, kiwi
 from .prompt import REFUSAL
-from .types import Turn
+from .types import Scope, Turn
 
 MAX_QUESTION = 1000
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # terminal colour codes pasted with the text
@@ -77,6 +79,29 @@ REWRITE_PROMPT = """이전 질문과 답을 참고해 마지막 질문을 혼자
 이전 답: 연 3.5%입니다 [1].
 마지막 질문: 미국 실업률은 얼마야?
 고쳐 쓴 질문: 미국 실업률은 얼마야?"""
+
+
+def check_scope(since: str | None, until: str | None, outlets: Iterable[str] = ()) -> Scope:
+    """The days and outlets a person narrowed the search to (the page's boxes, `--since`,
+    `--until`, `--source`), or a RagError saying what to fix: a day that cannot be read never
+    becomes "all days".
+
+    >>> check_scope("2024.10.01", "", ["조선일보"])
+    Scope(since=datetime.date(2024, 10, 1), until=None, outlets=('조선일보',), recent=False, reference=None)
+    """
+    start, end = check_day(since, "시작일", "--since"), check_day(until, "종료일", "--until")
+    if start and end and start > end:
+        raise RagError(f"the start day {start} is after the end day {end}.", "시작일이 종료일보다 늦습니다.")
+    return Scope(since=start, until=end, outlets=tuple(o for o in outlets if o))
+
+
+def check_day(text: str | None, korean_name: str, name: str) -> date | None:
+    """A day typed by a person (2024-10-01, 2024.10.01, 2024년 10월 1일), None if left empty."""
+    if not (text or "").strip():
+        return None
+    if (day := dates.day(text)) is None:
+        raise RagError(f"{name} {text!r} is not a date: write it as 2024-10-01.", f"{korean_name}은 2024-10-01처럼 써 주세요.")
+    return day
 
 
 def standalone(question: str, history: Sequence[Turn], generator: Generator | None = None) -> str:

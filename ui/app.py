@@ -12,12 +12,11 @@ import shutil
 import sys
 import tempfile
 import threading
-from datetime import date
 from pathlib import Path
 
 import gradio as gr
 
-from rag import Config, Pipeline, RagError, Scope, Turn, check_question, dates, load_pipeline, to_markdown, with_profile
+from rag import Config, Pipeline, RagError, Turn, check_day, check_question, check_scope, load_pipeline, to_markdown, with_profile
 from ui.render import CSS, answer_html, esc, sources_html, streaming_html
 
 log = logging.getLogger("rag.ui")  # under "rag", so `rag chat` logs it
@@ -177,7 +176,7 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
         return
     try:
         message = check_question(message)
-        scope, reference = filters(since, until, outlets, today)
+        scope, reference = check_scope(since, until, outlets or ()), check_day(today, "기준일", "today")
     except RagError as e:
         gr.Warning(title="확인", message=e.korean)
         return
@@ -200,26 +199,6 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
     memo_text = to_markdown(answer)
     turns = turns + [[answer.question, answer.text]]
     yield history, sources_html(answer), note, memo_text, _memo_file(memo_text), turns, gr.skip()
-
-
-def filters(since: str, until: str, outlets: list | None, today: str) -> tuple[Scope, date | None]:
-    """The page's filter boxes as a Scope and a reference day; a day that cannot be read is
-    a RagError in Korean, not a silent "all days".
-
-    >>> filters("2024-10-01", "", ["조선일보"], "")
-    (Scope(since=datetime.date(2024, 10, 1), until=None, outlets=('조선일보',), recent=False, reference=None), None)
-    """
-    def day(text: str, name: str) -> date | None:
-        if not (text or "").strip():
-            return None
-        if (found := dates.day(text)) is None:
-            raise RagError(f"{name} {text!r} is not a date.", f"{name}은 2024-10-01처럼 써 주세요.")
-        return found
-
-    start, end = day(since, "시작일"), day(until, "종료일")
-    if start and end and start > end:
-        raise RagError("the start day is after the end day.", "시작일이 종료일보다 늦습니다.")
-    return Scope(since=start, until=end, outlets=tuple(outlets or ())), day(today, "기준일")
 
 
 def _ready(app: App) -> Pipeline:
