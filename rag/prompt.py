@@ -17,7 +17,6 @@ from .split import sentence_spans
 from .types import Article, Hit, Source
 
 REFUSAL = "제공된 기사에서 답을 찾을 수 없습니다."
-WHOLE_ARTICLE = 4000  # characters: a hit article this short offers all its sentences (news median ~900)
 
 SYSTEM_PROMPT = f"""당신은 한국어 뉴스 기사만을 근거로 질문에 답하는 도우미입니다.
 규칙:
@@ -61,25 +60,15 @@ def group_sources(hits: list[Hit], words: list[str], settings: Settings, questio
 
 
 def _candidate_sentences(hits: list[Hit]) -> list[tuple[str, tuple[int, int], str]]:
-    """(article id, span, text) of every sentence overlapping a hit chunk, best hit first; then
-    the other sentences of the hits' articles, if news-sized (a chunk is where the search
-    matched, but the answer can be two sentences on: "…품귀 현상. … 30만부가 팔렸다"). Ties go
-    to the earlier, so a sentence of a hit chunk wins over one outside it."""
+    """(article id, span, text) of every sentence overlapping a hit chunk, best hit first."""
     seen, out = set(), []
-
-    def add(hit: Hit, inside: bool) -> None:
+    for hit in hits:
         text = hit.article.text
         for s, e in sentence_spans(text):
             key = (hit.article.id, s)
-            if key not in seen and (not inside or (s < hit.chunk.end and e > hit.chunk.start)):
+            if s < hit.chunk.end and e > hit.chunk.start and key not in seen:
                 seen.add(key)
                 out.append((hit.article.id, (s, e), text[s:e]))
-
-    for hit in hits:
-        add(hit, inside=True)
-    for hit in hits:
-        if len(hit.article.text) <= WHOLE_ARTICLE:
-            add(hit, inside=False)
     return out
 
 
