@@ -199,14 +199,16 @@ def run_real(config: Config, path: Path, split: str = "all", corpus: str | None 
         for q in (q for q in questions if q.corpus == name):
             t = time.perf_counter()
             answer, turns = ask_in_chat(pipeline, q, strip_dates)
-            rec = {**asdict(q), "asked": q.asked(strip_dates), "period": period_dict(answer.period), "notice": answer.notice, "answer": answer.text, "refused": answer.refused, "right": is_right(q, answer),
+            rec = {**asdict(q), "asked": q.asked(strip_dates), "period": period_dict(answer.period), "notice": answer.notice,
+                   "answer": answer.text, "refused": answer.refused, "right": is_right(q, answer),
                    "said_wrong": said_wrong(q, answer), "korean": is_korean(answer, q.question),
                    "seconds": round(time.perf_counter() - t, 2), "rewritten": answer.question,
                    "cited": [where(c.article) for c in answer.citations], "refusal": answer.refusal,
                    "gold_rank": gold_rank(q, answer), "turns": [asdict(t) for t in turns]}
             records.append(rec)
             progress(f"  {'✓' if rec['right'] else '✗'} {q.id} {rec['asked']} → {answer.text[:70]}")
-    return {"file": str(path), "split": split, "corpus": corpus or "all", "news_articles": articles_limit or "all", "strip_dates": strip_dates,
+    return {"file": str(path), "split": split, "corpus": corpus or "all", "news_articles": articles_limit or "all",
+            "strip_dates": strip_dates,
             "models": {"llm": config.llm.name, "embedder": config.embedder.name},
             "settings": asdict(config.settings), "scores": score(records), "records": records}
 
