@@ -106,6 +106,8 @@ def attach(
         cand = candidates[choice] if choice is not None else None
         if cand is None or invented(text, known) or changed_subject(text, cand, subjects, explains) or other_year(question, cand.text):
             continue
+        if cand.headline and invented(text, key(cand.text)):  # a title shares the names, not the story's numbers
+            continue
         if names_none_of(names, f"{cand.source.article.title} {cand.source.article.text}"):
             continue
         if any(repeats(text, earlier) for earlier in out):

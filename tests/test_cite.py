@@ -255,3 +255,12 @@ def test_a_fact_only_the_headline_holds_is_cited_to_the_headline(embedder):
 def test_a_title_that_is_the_first_sentence_is_not_a_second_candidate(embedder):
     _, [c] = attach("엔비디아 주가가 28일 17% 폭락했습니다 [1].", [source(1, MARKET)], embedder, SETTINGS)
     assert not c.headline and c.quote == "엔비디아 주가가 28일 17% 폭락했다."
+
+
+
+def test_a_headline_supports_no_number_it_does_not_hold(embedder):
+    """A title shares the question's names, not the story's figures: "10kg" must be in it."""
+    article = make_article("시민 후원이 이어지고 있다. 사료는 10월부터 kg 단위로 들여온다.", "news.jsonl", line=5,
+                           title="청주동물원 구름이 몸무게 공개")
+    text, citations = attach("청주동물원 구름이 몸무게는 10kg입니다 [1].", [source(1, article)], embedder, SETTINGS)
+    assert citations == [] and text == ""
