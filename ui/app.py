@@ -104,8 +104,8 @@ def build(app: App) -> gr.Blocks:
                     send = gr.Button("보내기", variant="primary", scale=1, elem_id="send")
                     stop = gr.Button("중지", variant="stop", scale=1, elem_id="stop")
                 with gr.Row(elem_id="filters"):
-                    since = gr.Textbox(label="시작일", placeholder="예: 2024-10-01", scale=1, elem_id="since")
-                    until = gr.Textbox(label="종료일", placeholder="예: 2024-10-31", scale=1, elem_id="until")
+                    since = gr.Textbox("", label="시작일", placeholder="예: 2024-10-01", scale=1, elem_id="since")
+                    until = gr.Textbox("", label="종료일", placeholder="예: 2024-10-31", scale=1, elem_id="until")
                     outlets = gr.Dropdown([], value=[], multiselect=True, label="언론사 (비우면 전체)", scale=2, elem_id="outlets")
                 with gr.Row():
                     copy = gr.Button("메모로 복사", size="sm", elem_id="copy-memo")
@@ -125,9 +125,11 @@ def build(app: App) -> gr.Blocks:
                     profile = gr.Dropdown(
                         list(app.config.profiles), value=app.config.profile, label="모델 프로필", elem_id="profile"
                     )
-                    today = gr.Textbox(label="기준일: '어제', '지난주'를 셀 날", placeholder="비우면 가장 최근 기사의 날짜", elem_id="today")
+                    today = gr.Textbox("", label="기준일: '어제', '지난주'를 셀 날", placeholder="비우면 가장 최근 기사의 날짜", elem_id="today")
 
-        def ask(message: str, history: list, turns: list[list[str]], k: int, since: str = "", until: str = "", outlets: list | None = None, today: str = ""):
+        # the filters are optional for API callers (gradio_client's /ask with the first four arguments)
+        def ask(message: str, history: list, turns: list[list[str]], k: int, since: str | None = None, until: str | None = None,
+                outlets: list | None = None, today: str | None = None):
             yield from respond(app, message, history, turns, k, since, until, outlets, today)
 
         outputs = [chat, sources, rewritten, memo, download, questions, box]
