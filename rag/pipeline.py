@@ -32,7 +32,7 @@ from .prompt import REFUSAL, build_messages, coverage, group_sources
 from .question import check_question, standalone
 from .retrieve import retrieve
 from .small_talk import small_talk
-from .types import Answer, Citation, Scope, Source, Turn
+from .types import Answer, Citation, Hit, Scope, Source, Turn
 
 log = logging.getLogger(__name__)
 ANSWER_OPENING = "자료에 따르면"
@@ -82,6 +82,19 @@ class Clock:
         return {k: round(v, 3) for k, v in out.items()}
 
 
+@dataclass(frozen=True)
+class Found:
+    """What a search found: hits, their sources, whether a source sentence holds most of the
+    question's words (`held`), whether anything found is about the question at all
+    (`related`: held, or a hit similar to it), and a notice for the person."""
+
+    hits: list[Hit]
+    sources: list[Source]
+    held: bool
+    related: bool
+    notice: str | None
+
+
 @dataclass
 class Pipeline:
     config: Config
@@ -120,25 +133,25 @@ class Pipeline:
         # the period is a filter: its words ("10월 25일") would only pull in other days' "25일"
         topic = without_time(question, period)
         words = tokens(topic) or tokens(question)
-        hits, sources, held, similar, notice = self._search(question, topic, words, top_k, scope, period, reference)
+        found = self._search(question, topic, words, top_k, scope, period, reference)
         clock.lap("retrieve")
         text, citations, refusal = "", [], "unrelated"
-        if held or similar:
-            text, citations, refusal = yield from self._cited_reply(question, sources, held, clock)
+        if found.related:
+            text, citations, refusal = yield from self._cited_reply(question, found.sources, found.held, clock)
         return Answer(
             question=question,
             text=REFUSAL if refusal else text,
             refused=refusal is not None,
             citations=tuple(citations),
-            hits=tuple(hits),
+            hits=tuple(found.hits),
             timings=clock.timings(),
             asked=asked if asked != question else None,
             refusal=refusal,
             period=period,
-            notice=notice,
+            notice=found.notice,
         )
 
-    def _search(self, question: str, topic: str, words: list[str], top_k: int | None, scope: Scope, period: Period | None, reference: date):
+    def _search(self, question: str, topic: str, words: list[str], top_k: int | None, scope: Scope, period: Period | None, reference: date) -> Found:
         """Hits, their sources, whether a source sentence holds the question's words, whether a
         hit is similar to it, and a notice for the person: within the question's period and
         the person's scope first; when nothing there is about the question, within the scope
@@ -159,11 +172,11 @@ class Pipeline:
             hits = retrieve(self.index, self.embedder, topic, words, s, top_k, where)
             sources = group_sources(hits, words, s, question, self.embedder)
             held = coverage(words, sources) >= s.min_coverage
-            similar = max((h.similarity or 0.0 for h in hits), default=0.0) >= s.min_similarity
-            if held or similar or n == len(tries):
-                if not (held or similar) and scope.narrows:
+            related = held or max((h.similarity or 0.0 for h in hits), default=0.0) >= s.min_similarity
+            if related or n == len(tries):
+                if not related and scope.narrows:
                     notice = "고른 기간·언론사의 기사 중에는 관련 기사가 없습니다."
-                return hits, sources, held, similar, notice
+                return Found(hits, sources, held, related, notice)
 
     def _cited_reply(self, question: str, sources: list[Source], insist: bool, clock: Clock) -> collections.abc.Generator[str, None, tuple[str, list[Citation], str | None]]:
         """The model's reply with its citations checked, and why it is refused (None when it is not;
