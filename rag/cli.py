@@ -62,18 +62,24 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_index)
 
     p = sub.add_parser("ask", parents=[common, with_index], help="answer a question with citations")
-    p.add_argument("question")
-    p.add_argument("--json", action="store_true", help="print the answer, citations, hits and timings as JSON")
+    p.add_argument("question", nargs="?", help="the question (or give --batch)")
+    p.add_argument("--json", action="store_true", help="print the answer, citations, hits, timings and memo as one line of JSON")
     p.add_argument("--since", metavar="DATE", help="only articles published on or after this day (2024-10-01)")
     p.add_argument("--until", metavar="DATE", help="only articles published on or before this day")
     p.add_argument("--source", action="append", default=[], metavar="OUTLET", help="only this outlet's articles (repeatable), e.g. 조선일보")
     p.add_argument("--today", metavar="DATE", help='the day "어제", "지난주" count from (default: the newest article\'s day)')
+    p.add_argument("--history", action="append", default=[], metavar="Q",
+                   help="an earlier question of the conversation (repeatable, oldest first); it is answered again so the question can follow up on it")
+    p.add_argument("--history-file", type=Path, metavar="FILE", help="earlier turns: what earlier `rag ask --json` calls printed")
+    p.add_argument("--batch", metavar="FILE", help="answer each line of FILE (- for stdin): a question, or a JSON request "
+                   '{"question", "history", "since", "until", "source"}; prints one JSON object per line')
+    p.add_argument("--memo-style", choices=["numbered", "footnote"], default="numbered", help="references as [1] (default) or footnotes [^1]")
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("chat", parents=[common, with_index], help="serve the chat page")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--auth", metavar="USER:PASSWORD", help="login for the page (or set RAG_AUTH); required off 127.0.0.1")
+    p.add_argument("--auth", metavar="USER:PASSWORD", help="login for the page and the API (or set RAG_AUTH); required off 127.0.0.1")
     p.add_argument("--no-auth", action="store_true", help="serve a non-local address without a login (not advised)")
     p.set_defaults(run=cmd_chat)
 
@@ -152,31 +158,69 @@ def cmd_index(args, config: Config) -> int:
 
 
 def cmd_ask(args, config: Config) -> int:
-    from .export import reference, when
+    from .conversation import Request, read_history
     from .load import load_pipeline
-    from .question import check_day, check_scope
-    from .types import answer_dict
 
-    scope, today = check_scope(args.since, args.until, args.source), check_day(args.today, "기준일", "--today")
-    reply = load_pipeline(config, _say).ask(args.question, scope=scope, today=today)
-    draft = sys.stderr.isatty() and not args.json  # show the answer growing, when a person watches
-    for piece in reply:
-        if draft:
-            print(piece, end="", file=sys.stderr, flush=True)
-    if draft:
-        print("\n", file=sys.stderr)
-    answer = reply.answer
-    if args.json:
-        print(json.dumps(answer_dict(answer), ensure_ascii=False, indent=2))
-        return 0
-    print(answer.text)
-    if line := when(answer):
-        print(f"({line})")
-    if answer.citations:
-        print("\n출처:")
-    for c in answer.citations:
-        print(f"[{c.n}] {reference(c.article)}\n    “{c.quote}”")
+    if (args.question is None) == (args.batch is None):
+        raise RagError('Give a question, or --batch FILE (- for stdin): rag ask "딥시크는 어떤 회사야?"')
+    if args.batch is not None:
+        return _ask_batch(load_pipeline(config, _say), args)
+    history = (read_history(args.history_file) if args.history_file else ()) + tuple(args.history)
+    request = Request(args.question, history, args.since, args.until, tuple(args.source), args.today)
+    answer = _answer(load_pipeline(config, _say), request, watched=sys.stderr.isatty() and not args.json)
+    print(_json(answer, args.memo_style) if args.json else _plain(answer, args.memo_style))
     return 0
+
+
+def _answer(pipeline, request, watched: bool = False):
+    """The request answered; a person watching the terminal sees the answer grow."""
+    from .conversation import ask
+
+    reply = ask(pipeline, request)
+    for piece in reply:
+        if watched:
+            print(piece, end="", file=sys.stderr, flush=True)
+    if watched:
+        print("\n", file=sys.stderr)
+    return reply.answer
+
+
+def _ask_batch(pipeline, args) -> int:
+    """One JSON object per line of input, in order; a line that fails gets an "error" object
+    and the rest are still answered (exit code 1 at the end)."""
+    from .conversation import read_requests
+
+    lines = sys.stdin if args.batch == "-" else _open_text(Path(args.batch))
+    failed, requests = 0, read_requests(lines)
+    while True:
+        try:
+            request = next(requests)
+            print(_json(_answer(pipeline, request), args.memo_style), flush=True)
+        except StopIteration:
+            break
+        except RagError as e:
+            failed += 1
+            print(json.dumps({"error": {"message": e.english, "korean": e.korean}}, ensure_ascii=False), flush=True)
+    return 1 if failed else 0
+
+
+def _open_text(path: Path):
+    try:
+        return path.open(encoding="utf-8")
+    except OSError as e:
+        raise RagError(f"Cannot read {path}: {e.strerror}.", f"파일을 읽을 수 없습니다: {path}") from None
+
+
+def _json(answer, style: str) -> str:
+    from .memo import answer_json
+
+    return json.dumps(answer_json(answer, style), ensure_ascii=False)
+
+
+def _plain(answer, style: str) -> str:
+    from .memo import Note, plain
+
+    return plain([Note.of(answer)], style).removeprefix(f"질문: {answer.asked or answer.question}\n").rstrip()
 
 
 def cmd_eval(args, config: Config) -> int:
@@ -215,35 +259,14 @@ def cmd_bench(args, config: Config) -> int:
     return 0
 
 
-def chat_auth(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] | None:
-    """The page's login: required whenever the page is reachable from other machines.
-
-    >>> chat_auth("127.0.0.1", None, False) is None
-    True
-    >>> chat_auth("0.0.0.0", "kim:s3cret", False)
-    ('kim', 's3cret')
-    """
-    if auth:
-        user, sep, password = auth.partition(":")
-        if not (sep and user and password):
-            raise RagError("--auth / RAG_AUTH must look like USER:PASSWORD.")
-        return user, password
-    if host not in ("127.0.0.1", "localhost", "::1") and not no_auth:
-        raise RagError(
-            f"Serving on {host} opens the page to the network: give a login with --auth USER:PASSWORD "
-            "(or RAG_AUTH), or pass --no-auth to serve it open on purpose."
-        )
-    return None
-
-
 def cmd_chat(args, config: Config) -> int:
     # The one import of the page from the library's side: this is the program's entry
     # point, whose job is to start each front end (tests/test_layout.py keeps it the only one).
-    from ui.app import serve
+    from ui.server import serve
 
     if not args.debug:
         log.setLevel(logging.INFO)  # a server's log says what it did: loads, stops, uploads
-    serve(config, host=args.host, port=args.port, auth=chat_auth(args.host, args.auth or config.auth, args.no_auth))
+    serve(config, args.host, args.port, args.auth or config.auth, args.no_auth)
     return 0
 
 

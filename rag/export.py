@@ -1,29 +1,9 @@
-"""Memo export: an answer as Markdown with a numbered reference list.
-
-The reference list holds exactly the citations whose [n] appear in the answer (the cite
-stage guarantees that), so a pasted memo never has a dangling or an extra reference.
-"""
+"""How an answer is referred to outside the chat: what it is as of, and each article's
+reference line (title, outlet, reporter, date, and a URL or file:line)."""
 from __future__ import annotations
 
 from . import dates
 from .types import Answer, Article
-
-
-def to_markdown(answer: Answer) -> str:
-    """
-    >>> from rag.types import Answer
-    >>> to_markdown(Answer("질문?", "제공된 기사에서 답을 찾을 수 없습니다.", True))
-    '**질문:** 질문?\\n\\n제공된 기사에서 답을 찾을 수 없습니다.\\n'
-    """
-    lines = [f"**질문:** {answer.asked or answer.question}", "", answer.text]
-    if line := when(answer):
-        lines += ["", f"*{line}*"]
-    if answer.citations:
-        lines += ["", "**참고 기사**"]
-        for c in answer.citations:
-            lines.append(f"[{c.n}] {reference(c.article)}")
-            lines.append(f"    > “{c.quote}”")
-    return "\n".join(lines) + "\n"
 
 
 def when(answer: Answer) -> str | None:

@@ -13,10 +13,11 @@ import pytest
 import yaml
 from fakes import FakeEmbedder, FakeGenerator
 
-from rag import Pipeline, load_config
+from rag import Note, Pipeline, load_config, markdown
 from rag.config import ModelSpec, Settings
 from rag.index import index_paths
 from ui.app import App, _add_files, _switch_profile, respond, store_upload
+from ui.memo import _added, _edited, _removed
 
 SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
 NVIDIA = "엔비디아 주가가 17% 폭락했다. 중국 딥시크가 값싼 AI 모델을 공개했기 때문이다. 시가총액 약 860조원이 사라졌다."
@@ -44,21 +45,22 @@ def test_a_question_shows_at_once_streams_and_ends_with_links_sources_and_memo(a
     fake_generator.enqueue(REPLY)
     steps = as_shown(respond(app, "엔비디아 주가는 얼마나 폭락했어?", [], [], 4))
     first, *streaming, final = steps
-    chat, _, note, _, _, turns, box = first
+    chat, _, note, notes, turns, box = first
     assert [m["content"] for m in chat] == ["엔비디아 주가는 얼마나 폭락했어?", "…"] and box == ""
     assert [s[0][-1]["content"] for s in streaming] == ["엔비디아 주가가 17% 폭락했다", "엔비디아 주가가 17% 폭락했다 [1]."]
-    chat, sources, note, memo, memo_file, turns, _ = final
+    chat, sources, note, notes, turns, _ = final
     assert '<a class="cite" href="#src-1"' in chat[-1]["content"]
+    assert '<a class="add-memo" href="#memo-0">' in chat[-1]["content"]
     assert "딥시크 쇼크" in sources and "<mark" in sources
+    memo = markdown([Note.from_dict(notes[0])])
     assert memo.startswith("**질문:** 엔비디아 주가는 얼마나 폭락했어?") and "[1] 딥시크 쇼크" in memo
-    assert Path(memo_file).read_text(encoding="utf-8") == memo
     assert turns == [["엔비디아 주가는 얼마나 폭락했어?", "엔비디아 주가가 17% 폭락했다 [1]."]] and note == ""
 
 
 def test_a_follow_up_shows_its_rewrite_and_joins_the_conversation(app, fake_generator):
     fake_generator.enqueue(REPLY)
     earlier = [["엔비디아 주가는 얼마나 폭락했어?", "17% 폭락했다 [1]."]]
-    *_, (chat, _, note, _, _, turns, _) = respond(app, "그럼 딥시크는?", [], earlier, 4)
+    *_, (chat, _, note, _, turns, _) = respond(app, "그럼 딥시크는?", [], earlier, 4)
     assert note == "다시 쓴 질문: 딥시크 주가는 얼마나 폭락했어?"
     assert [question for question, _ in turns] == ["엔비디아 주가는 얼마나 폭락했어?", "딥시크 주가는 얼마나 폭락했어?"]
 
@@ -141,7 +143,42 @@ def test_a_profile_with_another_embedder_is_refused_in_korean(app, tmp_path):
 
 
 def test_small_talk_is_answered_on_the_page_without_sources(app, fake_generator):
-    *_, (chat, sources, note, memo, _, turns, _) = as_shown(respond(app, "안녕하세요", [], [], 4))
+    *_, (chat, sources, note, notes, turns, _) = as_shown(respond(app, "안녕하세요", [], [], 4))
     assert "뉴스 기사" in chat[-1]["content"] and 'class="cite"' not in chat[-1]["content"]
     assert "찾을 수 없" not in chat[-1]["content"] and fake_generator.requests == []
     assert turns[-1][0] == "안녕하세요"
+
+
+def test_a_question_waits_in_the_models_line_with_a_korean_note_and_the_question_shown(app, fake_generator):
+    fake_generator.enqueue(REPLY)
+    ahead = app.line.join()  # an API call is being answered
+    steps = respond(app, "엔비디아 주가는 얼마나 폭락했어?", [], [], 4)
+    chat, *_ = copy.deepcopy(next(steps))
+    assert chat[0]["content"] == "엔비디아 주가는 얼마나 폭락했어?"
+    chat, *_ = copy.deepcopy(next(steps))
+    assert "앞에 1건이 먼저 처리되고 있습니다" in chat[-1]["content"] and "queue" not in chat[-1]["content"]
+    app.line.leave(ahead)
+    *_, (chat, *_) = steps
+    assert 'class="cite"' in chat[-1]["content"]
+    assert app.line.wait(app.line.join(), 0)  # the answered question gave its turn back
+
+
+def test_a_question_stopped_while_waiting_gives_its_place_back(app):
+    ahead = app.line.join()
+    steps = respond(app, "엔비디아 주가는?", [], [], 4)
+    next(steps), next(steps)
+    steps.close()  # the stop button, or the tab closed
+    app.line.leave(ahead)
+    assert app.line.wait(app.line.join(), 0)
+
+
+def test_answers_are_added_to_the_memo_once_removed_and_edited(app, fake_generator):
+    fake_generator.enqueue(REPLY)
+    *_, (_, _, _, notes, _, _) = respond(app, "엔비디아 주가는 얼마나 폭락했어?", [], [], 4)
+    kept = _added(0, notes, [])
+    assert kept == notes
+    assert _added(0, notes, kept) == gr.skip()  # not twice
+    assert _edited(0, kept, "17% 폭락[1].")[0]["text"] == "17% 폭락[1]."
+    with pytest.warns(UserWarning):
+        assert _edited(0, kept, "근거 없는 말[4].") == gr.skip()
+    assert _removed(0, kept) == []

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.cli import chat_auth, main
+from rag.cli import main
 from rag.errors import RagError
+from ui.server import login
 
 
 def test_unknown_profile_exits_1_with_the_choices(capsys):
@@ -29,12 +30,12 @@ def test_models_list_shows_both_models_of_a_profile(capsys):
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.0.10", "::"])
 def test_network_address_needs_a_login(host):
     with pytest.raises(RagError, match="--auth"):
-        chat_auth(host, None, False)
-    assert chat_auth(host, None, True) is None
-    assert chat_auth(host, "kim:pw", False) == ("kim", "pw")
+        login(host, None, False)
+    assert login(host, None, True) is None
+    assert login(host, "kim:pw", False) == ("kim", "pw")
 
 
 @pytest.mark.parametrize("auth", ["kim", "kim:", ":pw"])
 def test_malformed_login_is_rejected(auth):
     with pytest.raises(RagError, match="USER:PASSWORD"):
-        chat_auth("127.0.0.1", auth, False)
+        login("127.0.0.1", auth, False)

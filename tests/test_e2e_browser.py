@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -82,9 +84,22 @@ def ask(page, question: str, shot: str) -> dict:
         "answer": page.locator("#chat .bot").last.inner_text(),
         "answer_html": page.locator("#chat .bot").last.inner_html(),
         "sources": page.locator("#sources").inner_text(),
-        "memo": page.locator("#memo textarea").input_value(),
         "streamed": seen_partial,
     }
+
+
+def add_to_memo(page) -> str:
+    """Click the last answer's "＋ 메모에 추가" and return the memo's Markdown once it holds it."""
+    before = memo_markdown(page)
+    page.locator("#chat a.add-memo").last.click()
+    deadline = time.time() + 30
+    while memo_markdown(page) == before and time.time() < deadline:
+        time.sleep(0.2)
+    return memo_markdown(page)
+
+
+def memo_markdown(page) -> str:
+    return page.locator("#memo-markdown textarea").input_value()
 
 
 def clear(page) -> None:
@@ -114,14 +129,16 @@ def test_nvidia_question_streams_cites_and_exports(page):
     assert all(m in line3 for m in marked)
     assert any("딥시크" in m for m in marked)
     # memo: the answer with its markers, then exactly the references it cites
-    in_text, listed = memo_refs(shown["memo"])
+    memo = add_to_memo(page)
+    in_text, listed = memo_refs(memo)
     assert in_text and in_text == listed
-    page.click("#copy-memo")
+    page.click("#memo-copy")
     time.sleep(0.5)
-    assert page.evaluate("navigator.clipboard.readText()") == shown["memo"]
+    assert page.evaluate("navigator.clipboard.readText()") == memo
     with page.expect_download() as dl:
-        page.click("#download-memo")
-    assert Path(dl.value.path()).read_text(encoding="utf-8") == shown["memo"]
+        page.click("#memo-save-md")
+    assert Path(dl.value.path()).read_text(encoding="utf-8") == memo
+    page.click("#memo-clear")
 
 
 def test_follow_up_is_rewritten_with_the_conversation(page):
@@ -153,9 +170,11 @@ def test_uploaded_jsonl_is_searchable_and_hostile_text_stays_text(page, server):
     assert "<script>" in shown["sources"]
     assert page.evaluate("window.__xss") is None
     assert page.locator("#sources img, #sources script, #chat .bot img, #chat .bot script").count() == 0
-    assert "<script>" in shown["memo"] and "onerror" in shown["memo"]
-    in_text, listed = memo_refs(shown["memo"])
+    memo = add_to_memo(page)
+    assert "<script>" in memo and page.locator("#memo script, #memo img").count() == 0
+    in_text, listed = memo_refs(memo)
     assert in_text == listed
+    page.click("#memo-clear")
 
 
 def test_empty_question_gets_a_korean_warning(page):
@@ -165,35 +184,109 @@ def test_empty_question_gets_a_korean_warning(page):
     page.screenshot(path=str(SHOTS / "04-empty-question.png"))
 
 
-def test_a_waiting_page_sees_its_place_and_a_closed_page_frees_the_model(page, server):
-    from gradio_client import Client
+def stream(url: str, question: str, events: list) -> None:
+    """POST /api/ask/stream, appending (seconds, event) as each server-sent event arrives."""
+    request = urllib.request.Request(url + "api/ask/stream", data=json.dumps({"question": question}).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=300) as response:
+        for line in response:
+            if line.startswith(b"event: "):
+                events.append((time.time(), line[7:].decode().strip()))
 
+
+def test_a_waiting_page_shows_the_question_and_its_place_in_korean_and_a_closed_page_frees_the_model(page, server):
     waiting = page.context.new_page()
     waiting.goto(server["url"])
     waiting.wait_for_selector("#status:has-text('준비됨')", timeout=60_000)
-    busy = Client(server["url"], verbose=False).submit("엔비디아 주가는 왜 떨어졌어?", [], 4, api_name="/ask")
-    while len(busy.outputs()) < 2 and not busy.done():
+    busy: list = []  # an API client's question holds the model
+    threading.Thread(target=stream, args=(server["url"], "엔비디아 주가는 왜 떨어졌어?", busy), daemon=True).start()
+    while not any(e == "piece" for _, e in busy):
         time.sleep(0.1)
     waiting.fill("#question textarea", "딥시크는 어떤 회사야?")
     waiting.press("#question textarea", "Enter")
-    # someone else's answer is running: this page is told its place in line
-    waiting.locator("#chat").get_by_text(re.compile(r"queue: 1/\d+")).wait_for(timeout=10_000)
+    # the question shows at once, and the answer's place says in Korean that it waits its turn
+    waiting.locator("#chat").get_by_text("앞에 1건이 먼저 처리되고 있습니다").wait_for(timeout=10_000)
+    assert "딥시크는 어떤 회사야?" in waiting.locator("#chat").inner_text()
+    assert not re.search(r"queue|\d+\.\d+/\d+\.\d+s", waiting.locator("body").inner_text())
     waiting.screenshot(path=str(SHOTS / "05-queue-position.png"))
-    busy.result(timeout=240)
+    while not any(e == "answer" for _, e in busy):
+        time.sleep(0.1)
     # the page's own answer starts streaming; closing the page mid-answer frees the model
-    while len(waiting.locator("#chat .bot").last.inner_text().strip()) < 5:
+    while "앞에" in waiting.locator("#chat .bot").last.inner_text() or len(waiting.locator("#chat .bot").last.inner_text().strip()) < 5:
         time.sleep(0.1)
-    after = Client(server["url"], verbose=False).submit("샤오미가 공개한 AI 모델 이름은?", [], 4, api_name="/ask")
-    while after.status().code.name != "IN_QUEUE" and not after.done():
+    after: list = []
+    threading.Thread(target=stream, args=(server["url"], "샤오미가 공개한 AI 모델 이름은?", after), daemon=True).start()
+    while not after:
         time.sleep(0.1)
+    assert after[0][1] == "queue"  # it waits behind the page's answer
     waiting.close()
     closed = time.time()
-    while after.status().code.name == "IN_QUEUE" and time.time() < closed + 30:
+    while not any(e == "start" for _, e in after) and time.time() < closed + 30:
         time.sleep(0.1)
-    assert time.time() - closed < 5, "the next question waited for the closed page's answer"
+    started = next(t for t, e in after if e == "start")
+    assert started - closed < 5, "the next question waited for the closed page's answer"
     assert "generation stopped by its reader" in Path(server["log"]).read_text(encoding="utf-8")
-    chat, *_ = after.result(timeout=240)
-    assert "미모" in chat[-1]["content"][0]["text"]
+    while not any(e == "answer" for _, e in after):
+        time.sleep(0.2)
+
+
+def wait_for_memo(page, predicate, timeout: float = 30) -> str:
+    deadline = time.time() + timeout
+    while not predicate(memo_markdown(page)) and time.time() < deadline:
+        time.sleep(0.2)
+    return memo_markdown(page)
+
+
+def test_a_memo_over_a_conversation_has_one_reference_list_edits_two_styles_and_survives_a_reload(page, server):
+    page = page.context.new_page()  # its own conversation; the memo is the browser's, so it starts empty
+    page.goto(server["url"])
+    page.wait_for_selector("#status:has-text('준비됨')", timeout=60_000)
+    page.click("#memo-clear")
+    ask(page, "엔비디아 주가는 왜 떨어졌어?", "10-memo-first")
+    add_to_memo(page)
+    ask(page, "딥시크는 어떤 회사야?", "10-memo-second")
+    memo = add_to_memo(page)
+    # both answers in order under their questions, then one list: each article once, numbered
+    # across the memo, with its file:line, and every marker in the text listed
+    assert 0 <= memo.index("**질문:** 엔비디아 주가는 왜 떨어졌어?") < memo.index("**질문:** 딥시크는 어떤 회사야?")
+    in_text, listed = memo_refs(memo)
+    assert in_text == listed == set(range(1, len(listed) + 1))
+    references = re.findall(r"(?m)^\[\d+\] (.*)$", memo.partition("**참고 기사**")[2])
+    assert len(references) == len(set(references)) and all(re.search(r"articles/\S+\.txt:\d+", r) for r in references)
+    page.screenshot(path=str(SHOTS / "11-memo.png"), full_page=True)
+
+    page.locator("#memo-style").get_by_text("각주 [^1]").click()
+    footnoted = wait_for_memo(page, lambda m: "[^1]" in m)
+    assert re.search(r"(?m)^\[\^1\]: ", footnoted)
+    with page.expect_download() as dl:
+        page.click("#memo-save-txt")
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "¹" in text and "[^" not in text and "**" not in text and "참고 기사" in text
+    page.locator("#memo-style").get_by_text("번호 [1]").click()
+    wait_for_memo(page, lambda m: "[^1]" not in m)
+
+    # an edit: a marker naming no listed article is refused in Korean; a good one is kept
+    box = page.locator("#memo .memo-text textarea").last
+    number = re.findall(r"\[(\d+)\]", box.input_value())[0]
+    box.fill("딥시크는 출처 없는 회사다 [9].")
+    page.locator("#memo .memo-save").last.click()
+    page.get_by_text("[9]번 참고 기사는 메모에 없습니다").wait_for(timeout=10_000)
+    box.fill(f"딥시크는 중국의 AI 회사다 [{number}].")
+    page.locator("#memo .memo-save").last.click()
+    edited = wait_for_memo(page, lambda m: "딥시크는 중국의 AI 회사다" in m)
+    assert f"딥시크는 중국의 AI 회사다 [{number}]." in edited
+
+    # removing the first answer renumbers the rest from 1
+    page.locator("#memo .memo-remove").first.click()
+    kept = wait_for_memo(page, lambda m: "엔비디아 주가는 왜" not in m)
+    assert "딥시크는 중국의 AI 회사다 [1]." in kept and memo_refs(kept)[1] == {1}
+
+    # the memo lives in the browser: a reload shows it again
+    page.reload()
+    page.wait_for_selector("#status:has-text('준비됨')", timeout=60_000)
+    assert wait_for_memo(page, lambda m: m == kept) == kept
+    assert "딥시크는 중국의 AI 회사다 [1]." in page.locator("#memo .memo-text textarea").first.input_value()
+    page.screenshot(path=str(SHOTS / "12-memo-reloaded.png"), full_page=True)
+    page.close()
 
 
 NEWS = ROOT.parent / "shared" / "news" / "chosun-2024-11.jsonl"

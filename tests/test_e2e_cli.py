@@ -78,7 +78,7 @@ def test_question_without_answer_in_the_articles_is_refused(index_dir):
 
 def test_plain_output_lists_sources(index_dir):
     out = rag("ask", NVIDIA, "--index-dir", str(index_dir)).stdout
-    assert "출처:" in out and "articles/000_88f3d87ffd12de4e.txt:3" in out, out
+    assert "참고 기사" in out and "articles/000_88f3d87ffd12de4e.txt:3" in out, out
 
 
 def test_missing_index_is_a_clear_error_without_traceback(tmp_path):

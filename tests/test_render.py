@@ -8,8 +8,8 @@ import pytest
 
 from rag.cite import attach
 from rag.config import Settings
-from rag.export import to_markdown
 from rag.ingest import make_article
+from rag.memo import to_markdown
 from rag.split import chunk_article, sentence_spans
 from rag.types import Answer, Citation, Hit, Source
 from ui.render import answer_html, sources_html

@@ -1,23 +1,25 @@
 """The chat page: Gradio over rag.Pipeline.
 
 The page is served at once; models load (and the bundled index builds) in the background
-while the page says so. The LLM answers one question at a time: Gradio's queue holds the
-others and shows each person their place in line.
+while the page says so. The LLM answers one question at a time: the page's questions wait in
+the same line as the API's (ui/line.py), each shown at once with a Korean note of its place.
 """
 from __future__ import annotations
 
 import logging
 import re
+import secrets
 import shutil
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
 import gradio as gr
 
-from rag import Config, Pipeline, RagError, Turn, check_day, check_question, check_scope, load_pipeline, to_markdown, with_profile
-from ui.render import CSS, answer_html, esc, sources_html, streaming_html
+from rag import Config, Note, Pipeline, RagError, Turn, check_day, check_question, check_scope, load_pipeline, with_profile
+from ui import memo
+from ui.line import Line, waiting_note
+from ui.render import answer_html, esc, sources_html, streaming_html
 
 log = logging.getLogger("rag.ui")  # under "rag", so `rag chat` logs it
 EXAMPLES = [
@@ -39,6 +41,7 @@ class App:
         self.status = "준비 중…"
         self.failed = False
         self.note = ""  # what the last upload added
+        self.line = Line()  # the model's one line, shared with the API
         self._loader = threading.Thread(target=self._load, daemon=True)
 
     def start(self) -> App:
@@ -81,10 +84,21 @@ class App:
     def outlets(self) -> list[str]:
         return self.pipeline.index.outlets if self.pipeline is not None else []
 
+    def browser_key(self) -> str:
+        """The key the memo is encrypted with in the browser: kept in the data folder, so a
+        memo survives a restart of the server (Gradio's default is a new key per start)."""
+        path = self.config.data_dir / "browser-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()
+
 
 def build(app: App) -> gr.Blocks:
     with gr.Blocks(title="뉴스 Q&A", analytics_enabled=False) as demo:
         questions = gr.State([])  # this conversation's [standalone question, answer] pairs, for follow-ups
+        answers = gr.State([])  # each answer in the chat as a memo note (None for a refusal), for "메모에 추가"
         gr.Markdown("## 뉴스 기사 Q&A  \n내 기사에서 찾아 답하고, 모든 문장에 출처를 답니다.")
         status = gr.Markdown(app.status, elem_id="status")
         with gr.Row(equal_height=False):
@@ -107,17 +121,13 @@ def build(app: App) -> gr.Blocks:
                     since = gr.Textbox("", label="시작일", placeholder="예: 2024-10-01", scale=1, elem_id="since")
                     until = gr.Textbox("", label="종료일", placeholder="예: 2024-10-31", scale=1, elem_id="until")
                     outlets = gr.Dropdown([], value=[], multiselect=True, label="언론사 (비우면 전체)", scale=2, elem_id="outlets")
-                with gr.Row():
-                    copy = gr.Button("메모로 복사", size="sm", elem_id="copy-memo")
-                    download = gr.DownloadButton("Markdown 저장", size="sm", value=None, elem_id="download-memo")
-                    clear = gr.Button("대화 지우기", size="sm", elem_id="clear")
-                memo = gr.Textbox(label="메모 (답변과 참고 기사)", lines=6, buttons=["copy"], interactive=False, elem_id="memo")
+                clear = gr.Button("대화 지우기", size="sm", elem_id="clear")
+                memo.panel(demo, answers, app.browser_key())
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), label="출처", elem_id="sources")
                 upload = gr.File(
                     label=f"기사 추가 (.txt, .md, .jsonl · 파일당 {MAX_UPLOAD_MB}MB까지)",
                     file_count="multiple",
-                    file_types=UPLOAD_TYPES,
                     elem_id="upload",
                 )
                 with gr.Accordion("설정", open=False):
@@ -129,29 +139,23 @@ def build(app: App) -> gr.Blocks:
 
         # the filters are optional for API callers (gradio_client's /ask with the first four arguments)
         def ask(message: str, history: list, turns: list[list[str]], k: int, since: str | None = None, until: str | None = None,
-                outlets: list | None = None, today: str | None = None):
-            yield from respond(app, message, history, turns, k, since, until, outlets, today)
+                outlets: list | None = None, today: str | None = None, notes: list | None = None):
+            yield from respond(app, message, history, turns, k, since, until, outlets, today, notes)
 
-        outputs = [chat, sources, rewritten, memo, download, questions, box]
-        inputs = [box, chat, questions, top_k, since, until, outlets, today]
-        asked_by_enter = box.submit(ask, inputs, outputs, concurrency_id="llm", api_name="ask")
-        asked_by_button = send.click(ask, inputs, outputs, concurrency_id="llm", api_visibility="undocumented")
-        asked_by_example = chat.example_select(_example, None, box).then(
-            ask, inputs, outputs, concurrency_id="llm", api_visibility="undocumented"
-        )
+        outputs = [chat, sources, rewritten, answers, questions, box]
+        inputs = [box, chat, questions, top_k, since, until, outlets, today, answers]
+        # not held in Gradio's queue: the question shows at once and waits in the model's line
+        waits = dict(concurrency_limit=None, show_progress="hidden")
+        asked_by_enter = box.submit(ask, inputs, outputs, api_name="ask", **waits)
+        asked_by_button = send.click(ask, inputs, outputs, api_visibility="undocumented", **waits)
+        asked_by_example = chat.example_select(_example, None, box).then(ask, inputs, outputs, api_visibility="undocumented", **waits)
         stop.click(None, cancels=[asked_by_enter, asked_by_button, asked_by_example])
         clear.click(
-            lambda: ([], sources_html(None), "", "", None, []),
+            lambda: ([], sources_html(None), "", [], []),
             None,
-            [chat, sources, rewritten, memo, download, questions],
+            [chat, sources, rewritten, answers, questions],
             cancels=[asked_by_enter, asked_by_button, asked_by_example],
         )
-        copy.click(
-            None,
-            memo,
-            None,
-            js="(m) => { if (!m) return; navigator.clipboard.writeText(m); }",
-        ).then(lambda m: gr.Info(title="안내", message="메모를 복사했습니다.") if m else gr.Warning(title="확인", message="복사할 답변이 없습니다."), memo, None)
         upload.upload(lambda files, progress=gr.Progress(): _add_files(app, files, progress), upload, [status, upload], concurrency_id="llm", api_name="add_files")
         profile.change(lambda name: _switch_profile(app, name), profile, status, concurrency_id="llm", api_name="switch_profile")
 
@@ -166,12 +170,14 @@ def build(app: App) -> gr.Blocks:
     return demo
 
 
-def respond(app: App, message: str, history: list, turns: list[list[str]], k: int, since: str = "", until: str = "", outlets: list | None = None, today: str = ""):
-    """Answer in the chat: the question shows at once, the answer streams, then the final
-    answer with its citation links, the sources panel, the memo and its file. `since`,
-    `until` and `outlets` are the page's filters; `today` the day relative words count from.
+def respond(app: App, message: str, history: list, turns: list[list[str]], k: int, since: str = "", until: str = "",
+            outlets: list | None = None, today: str = "", notes: list | None = None):
+    """Answer in the chat: the question shows at once (with its place in line while the model
+    is busy), the answer streams, then the final answer with its citation links and its
+    "메모에 추가" link, and the sources panel. `since`, `until` and `outlets` are the page's
+    filters; `today` the day relative words count from; `notes` each earlier answer as a memo note.
 
-    Yields (chat, sources, rewritten note, memo, memo file, conversation turns, question box).
+    Yields (chat, sources, rewritten note, notes, conversation turns, question box).
     """
     if not (message or "").strip():
         gr.Warning(title="확인", message="질문을 입력하세요.")
@@ -183,24 +189,30 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
         gr.Warning(title="확인", message=e.korean)
         return
     pipeline = _ready(app)
+    notes = list(notes or [])
     history = history + [{"role": "user", "content": esc(message)}, {"role": "assistant", "content": "…"}]
-    yield history, gr.skip(), "", gr.skip(), gr.skip(), turns, ""
-    text = ""
+    yield history, gr.skip(), "", notes, turns, ""
+    ticket = app.line.join()
     try:
+        while not app.line.wait(ticket, 1.0):  # an API call or another person's question goes first
+            history[-1]["content"] = f'<span class="waiting">{waiting_note(app.line.ahead(ticket))}</span>'
+            yield history, gr.skip(), gr.skip(), notes, turns, gr.skip()
+        text = ""
         reply = pipeline.ask(message, [Turn(*turn) for turn in turns], int(k), scope, reference)
         for piece in reply:
             text += piece
             history[-1]["content"] = streaming_html(text)
-            yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), turns, gr.skip()
+            yield history, gr.skip(), gr.skip(), notes, turns, gr.skip()
         answer = reply.answer
     except RagError as e:
         raise gr.Error(title="오류", message=e.korean) from None
+    finally:
+        app.line.leave(ticket)
     log.info("answered in %.1f s with %d citations", answer.timings["total"], len(answer.citations))
-    history[-1]["content"] = answer_html(answer)
+    history[-1]["content"] = answer_html(answer, None if answer.refused else len(notes))
     note = f"다시 쓴 질문: {esc(answer.question)}" if answer.asked else ""
-    memo_text = to_markdown(answer)
-    turns = turns + [[answer.question, answer.text]]
-    yield history, sources_html(answer), note, memo_text, _memo_file(memo_text), turns, gr.skip()
+    notes.append(None if answer.refused else Note.of(answer).to_dict())
+    yield history, sources_html(answer), note, notes, turns + [[answer.question, answer.text]], gr.skip()
 
 
 def _ready(app: App) -> Pipeline:
@@ -215,23 +227,20 @@ def _example(evt: gr.SelectData) -> str:
     return evt.value["text"]
 
 
-def _memo_file(text: str) -> str:
-    folder = Path(tempfile.mkdtemp(prefix="memo-"))
-    path = folder / "answer.md"
-    path.write_text(text, encoding="utf-8")
-    return str(path)
-
-
 def _add_files(app: App, files: list | None, progress: gr.Progress):
     if not files:
         return gr.skip(), None
     pipeline = _ready(app)
-    # type and size were checked by Gradio before this runs (file_types, max_file_size)
-    uploads = app.config.data_dir / "uploads"
-    stored = [store_upload(Path(f if isinstance(f, str) else f.name), uploads) for f in files]
+    # the size was checked by Gradio while uploading (max_file_size); the type is checked here,
+    # not by the file box, whose refusal is in English
+    paths = [Path(f if isinstance(f, str) else f.name) for f in files]
+    if wrong := [p.name for p in paths if p.suffix.lower() not in UPLOAD_TYPES]:
+        raise gr.Error(title="오류", message=f"{esc(', '.join(wrong))}: 기사 파일은 {', '.join(UPLOAD_TYPES)} 형식만 올릴 수 있습니다.")
+    stored = [store_upload(p, app.config.data_dir / "uploads") for p in paths]
     progress(0, desc="기사 읽는 중")
     try:
-        result = pipeline.add_files(stored, lambda stage, done, total: progress((done, total), desc="기사 읽는 중"))
+        with app.line.turn():
+            result = pipeline.add_files(stored, lambda stage, done, total: progress((done, total), desc="기사 읽는 중"))
     except RagError as e:
         raise gr.Error(title="오류", message=e.korean) from None
     for problem in result.problems[:5]:
@@ -249,12 +258,13 @@ def _switch_profile(app: App, name: str) -> str:
     if name == pipeline.config.profile:
         return app.ready_status()
     app.status = f"모델 전환 중: {name}"
-    try:
-        switched = with_profile(pipeline, name)
-    except RagError as e:
-        raise gr.Error(title="오류", message=e.korean) from None
-    switched.warm()
-    app.pipeline = switched
+    with app.line.turn():
+        try:
+            switched = with_profile(pipeline, name)
+        except RagError as e:
+            raise gr.Error(title="오류", message=e.korean) from None
+        switched.warm()
+        app.pipeline = switched
     return app.ready_status()
 
 
@@ -280,19 +290,3 @@ def _safe_name(name: str) -> str:
     base = re.sub(r"[^\w.\-]", "_", Path(name.replace("\\", "/")).name).lstrip(".")
     return base[:100] or "upload.txt"
 
-
-def serve(config: Config, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None) -> None:
-    app = App(config).start()
-    demo = build(app)
-    demo.queue(default_concurrency_limit=1)
-    print(f"뉴스 Q&A: http://{host}:{port}  (Ctrl+C로 종료)", flush=True)
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        auth=auth,
-        max_file_size=f"{MAX_UPLOAD_MB}mb",  # refused while uploading, before it reaches the disk
-        css=CSS,
-        footer_links=[],
-        quiet=True,
-    )

@@ -19,8 +19,9 @@ def streaming_html(text: str) -> str:
     return esc(text)
 
 
-def answer_html(answer: Answer) -> str:
-    """The final answer, each [n] a link to its source card with the quote on hover."""
+def answer_html(answer: Answer, memo: int | None = None) -> str:
+    """The final answer, each [n] a link to its source card with the quote on hover; with
+    `memo` (the answer's number in the chat) a link that adds it to the memo."""
     by_n = {c.n: c for c in answer.citations}
 
     def link(m: re.Match) -> str:
@@ -32,7 +33,9 @@ def answer_html(answer: Answer) -> str:
         return f'<a class="cite" href="#src-{c.n}" title="{esc(tip)}">[{c.n}]</a>'
 
     line = when(answer)
-    return _MARKER.sub(link, esc(answer.text)) + (f'<div class="when">{esc(line)}</div>' if line else "")
+    # the number rides in the href: the chat's sanitizer drops data- attributes
+    add = f'<a class="add-memo" href="#memo-{memo}">＋ 메모에 추가</a>' if memo is not None else ""
+    return _MARKER.sub(link, esc(answer.text)) + (f'<div class="when">{esc(line)}</div>' if line else "") + add
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -151,4 +154,40 @@ a.cite { text-decoration: none; font-weight: 600; }
 .when { font-size: 0.85em; opacity: 0.75; margin-top: 6px; }
 .rewritten { font-size: 0.85em; opacity: 0.7; min-height: 1.2em; }
 #status { font-size: 0.9em; }
+a.add-memo { display: block; margin-top: 6px; font-size: 0.85em; text-decoration: none; }
+/* Gradio titles its pop-ups with the English kind ("Warning"); the page says it in Korean */
+.toast-title { font-size: 0 !important; }
+.toast-title::before { font-size: var(--text-md); }
+.toast-title.error::before { content: "오류"; }
+.toast-title.warning::before { content: "확인"; }
+.toast-title.info::before { content: "안내"; }
+.toast-title.success::before { content: "완료"; }
+.waiting { opacity: 0.75; }
+.memo-note { margin-bottom: 6px; }
+#memo-references .memo-ref { font-size: 0.9em; word-break: break-all; margin: 2px 0; }
 """
+
+# The page's one script. An answer's "＋ 메모에 추가" link hands its number to the memo's hidden
+# button (links in chat messages cannot call the server themselves). Gradio refuses a file
+# over the size limit in the browser, in English: that message is said in Korean.
+SCRIPT = """<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a.add-memo");
+  if (!link) return;
+  event.preventDefault();
+  window.memoPick = Number(link.getAttribute("href").split("-").pop());
+  document.querySelector("#memo-add")?.click();
+});
+const KOREAN = [[/File\\(s\\) exceed the maximum allowed size of ([\\d.]+) ?Mb: (.*)/,
+                 "파일이 너무 큽니다 (파일당 $1MB까지): $2"]];
+new MutationObserver(() => {
+  for (const toast of document.querySelectorAll(".toast-body")) {
+    const walker = document.createTreeWalker(toast, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const [english, korean] of KOREAN) {
+        if (english.test(node.nodeValue)) node.nodeValue = node.nodeValue.replace(english, korean);
+      }
+    }
+  }
+}).observe(document.documentElement, {childList: true, subtree: true});
+</script>"""
