@@ -14,6 +14,7 @@ import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
@@ -166,7 +167,8 @@ def cmd_ask(args, config: Config) -> int:
     if args.batch is not None:
         return _ask_batch(load_pipeline(config, _say), args)
     history = (read_history(args.history_file) if args.history_file else ()) + tuple(args.history)
-    request = Request(args.question, history, args.since, args.until, tuple(args.source), args.today)
+    asked = Request.of({"question": args.question, "since": args.since, "until": args.until, "source": args.source, "today": args.today})
+    request = replace(asked, history=history)  # checked before the models load
     answer = _answer(load_pipeline(config, _say), request, watched=sys.stderr.isatty() and not args.json)
     print(_json(answer, args.memo_style) if args.json else _plain(answer, args.memo_style))
     return 0
@@ -191,13 +193,12 @@ def _ask_batch(pipeline, args) -> int:
     from .conversation import read_requests
 
     lines = sys.stdin if args.batch == "-" else _open_text(Path(args.batch))
-    failed, requests = 0, read_requests(lines)
-    while True:
+    failed = 0
+    for request in read_requests(lines):
         try:
-            request = next(requests)
+            if isinstance(request, RagError):
+                raise request
             print(_json(_answer(pipeline, request), args.memo_style), flush=True)
-        except StopIteration:
-            break
         except RagError as e:
             failed += 1
             print(json.dumps({"error": {"message": e.english, "korean": e.korean}}, ensure_ascii=False), flush=True)

@@ -100,21 +100,23 @@ def read_history(path: Path) -> tuple[str | Turn, ...]:
     return history(values)
 
 
-def read_requests(lines: Iterable[str]) -> Iterator[Request]:
-    """Batch questions: one per line, as text or as a JSON request object; blank lines skipped."""
+def read_requests(lines: Iterable[str]) -> Iterator[Request | RagError]:
+    """Batch questions: one per line, as text or as a JSON request object; blank lines skipped.
+    A line that cannot be a request gives its error in its place, so the others still go on.
+
+    >>> [type(r).__name__ for r in read_requests(["딥시크는?", "", '{"question": ""}', '{"question": "그럼 창업자는?"}'])]
+    ['Request', 'RagError', 'Request']
+    """
     for n, line in enumerate(lines, 1):
         line = line.strip()
         if not line:
             continue
-        if not line.startswith("{"):
-            yield Request(line)
-            continue
         try:
-            yield Request.of(json.loads(line))
+            yield Request.of(json.loads(line)) if line.startswith("{") else Request.of({"question": line})
         except json.JSONDecodeError as e:
-            raise RagError(f"line {n}: not JSON ({e.msg}).", f"{n}번째 줄이 JSON이 아닙니다.") from None
+            yield RagError(f"line {n}: not JSON ({e.msg}).", f"{n}번째 줄이 JSON이 아닙니다.")
         except RagError as e:
-            raise RagError(f"line {n}: {e.english}", f"{n}번째 줄: {e.korean}") from None
+            yield RagError(f"line {n}: {e.english}", f"{n}번째 줄: {e.korean}")
 
 
 def ask(pipeline: Pipeline, request: Request, top_k: int | None = None) -> Reply:

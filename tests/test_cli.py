@@ -39,3 +39,16 @@ def test_network_address_needs_a_login(host):
 def test_malformed_login_is_rejected(auth):
     with pytest.raises(RagError, match="USER:PASSWORD"):
         login("127.0.0.1", auth, False)
+
+
+def test_ask_needs_a_question_or_a_batch_and_checks_it_before_loading_models(capsys, tmp_path):
+    assert main(["ask", "--index-dir", str(tmp_path)]) == 1
+    assert "--batch" in capsys.readouterr().err
+    assert main(["ask", "  ", "--index-dir", str(tmp_path)]) == 1
+    assert "질문이 비어 있습니다" in capsys.readouterr().err
+    assert main(["ask", "그럼 주가는?", "--history-file", str(tmp_path / "none.jsonl"), "--index-dir", str(tmp_path)]) == 1
+    assert "none.jsonl" in capsys.readouterr().err
+    broken = tmp_path / "history.jsonl"
+    broken.write_text('{"question": "딥시크는?", "answer": "AI 회사다."}\n{"question": oops}\n', encoding="utf-8")
+    assert main(["ask", "그럼 주가는?", "--history-file", str(broken), "--index-dir", str(tmp_path)]) == 1
+    assert "history.jsonl:2" in capsys.readouterr().err

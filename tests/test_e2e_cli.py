@@ -81,6 +81,37 @@ def test_plain_output_lists_sources(index_dir):
     assert "참고 기사" in out and "articles/000_88f3d87ffd12de4e.txt:3" in out, out
 
 
+XIAOMI = "샤오미가 공개한 AI 모델 이름은?"
+FOLLOW_UP = "그럼 딥시크는?"
+
+
+def test_a_script_asks_a_follow_up_by_replaying_or_from_earlier_json(index_dir, tmp_path):
+    replayed = json.loads(rag("ask", FOLLOW_UP, "--history", XIAOMI, "--json", "--index-dir", str(index_dir)).stdout)
+    assert replayed["asked"] == FOLLOW_UP and replayed["question"] == "딥시크가 공개한 AI 모델 이름은?"
+    assert re.search(r"V3|R1", replayed["answer"]) and "미모" not in replayed["answer"], replayed["answer"]
+    # the same conversation from what an earlier `rag ask --json` printed (one line each)
+    earlier = rag("ask", XIAOMI, "--json", "--index-dir", str(index_dir)).stdout
+    assert earlier.count("\n") == 1 and "미모" in json.loads(earlier)["answer"]
+    history = tmp_path / "history.jsonl"
+    history.write_text(earlier, encoding="utf-8")
+    followed = json.loads(rag("ask", FOLLOW_UP, "--history-file", str(history), "--json", "--index-dir", str(index_dir)).stdout)
+    assert (followed["question"], followed["answer"]) == (replayed["question"], replayed["answer"])
+    assert followed["memo"].startswith(f"**질문:** {FOLLOW_UP}") and "**참고 기사**" in followed["memo"]
+
+
+def test_batch_questions_from_stdin_give_one_json_line_each_and_a_bad_line_its_error(index_dir):
+    lines = [XIAOMI, json.dumps({"question": FOLLOW_UP, "history": [XIAOMI]}, ensure_ascii=False), '{"question": ""}', "딥시크는 어떤 회사야?"]
+    run = subprocess.run([str(RAG), "ask", "--batch", "-", "--index-dir", str(index_dir), "--memo-style", "footnote"],
+                         input="\n".join(lines) + "\n", capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    assert run.returncode == 1, run.stderr  # one line failed; the rest were still answered
+    out = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(out) == 4
+    assert "미모" in out[0]["answer"]
+    assert out[1]["question"] == "딥시크가 공개한 AI 모델 이름은?" and re.search(r"V3|R1", out[1]["answer"])
+    assert out[2] == {"error": {"message": "line 3: The question is empty: type a question.", "korean": "3번째 줄: 질문이 비어 있습니다"}}
+    assert "딥시크" in out[3]["answer"] and "[^1]" in out[3]["memo"]
+
+
 def test_missing_index_is_a_clear_error_without_traceback(tmp_path):
     run = rag("ask", NVIDIA, "--index-dir", str(tmp_path / "nothing"), check=False)
     assert run.returncode == 1

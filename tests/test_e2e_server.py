@@ -49,41 +49,38 @@ def peak_rss(pid: int) -> int:
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024
 
 
+def places(job) -> list[int]:
+    """The places in line the page was told while its question waited ("앞에 3건이…")."""
+    return [int(n) for chat, *_ in job.outputs() for n in re.findall(r"앞에 (\d+)건", chat[-1]["content"][0]["text"])]
+
+
+def waiting(job) -> bool:
+    return bool(job.outputs()) and "앞에" in job.outputs()[-1][0][-1]["content"][0]["text"]
+
+
 def test_eight_concurrent_chats_each_get_their_own_complete_streamed_answer(server):
     started = time.time()
     jobs = {q: client(server).submit(q, [], 4, api_name="/ask") for q in QUESTIONS}
-    ranks: dict[str, set[int]] = {q: set() for q in QUESTIONS}
-
-    def watch(q, job):  # what each person's page is told while waiting
-        while not job.done():
-            status = job.status()
-            if status.code.name == "IN_QUEUE" and status.rank is not None:
-                ranks[q].add(status.rank)
-            time.sleep(0.2)
-
-    watchers = [threading.Thread(target=watch, args=item) for item in jobs.items()]
-    for w in watchers:
-        w.start()
-    for w in watchers:
-        w.join(900)
+    for job in jobs.values():
+        job.result(timeout=900)
     for question, job in jobs.items():
-        chat, sources, _, memo, _, _ = job.result()
+        chat, sources, _, _ = job.result()
         user, bot = chat[-2], chat[-1]
         assert user["content"][0]["text"] == question  # the answer went to the one who asked
-        assert memo.startswith(f"**질문:** {question}\n")
         assert QUESTIONS[question] in sources, (question, sources[:300])
         text = bot["content"][0]["text"]
         assert 'class="cite"' in text or "찾을 수 없습니다" in text  # finished, not cut off
         if 'class="cite"' in text:
             assert len(job.outputs()) > 3  # streamed in pieces, not delivered at the end
-    # one answer at a time: everyone else waited in line and was told their place
-    waited = [max(r) for r in ranks.values() if r]
+    # one answer at a time: everyone else waited in line and was told their place, in Korean
+    seen = {q: sorted(set(places(job))) for q, job in jobs.items()}
+    waited = [max(p) for p in seen.values() if p]
     peak = peak_rss(server.proc.pid)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "eight-chats.json").write_text(json.dumps(
         {"chats": len(jobs), "seconds": round(time.time() - started, 1), "peak_rss_gb": round(peak / 1024**3, 2),
-         "queue_places_seen": {q: sorted(r) for q, r in ranks.items()}}, ensure_ascii=False, indent=1))
-    assert len(waited) >= 6 and max(waited) >= 5, ranks
+         "queue_places_seen": seen}, ensure_ascii=False, indent=1))
+    assert len(waited) >= 6 and max(waited) >= 5, seen
     assert peak <= MEMORY_TARGET
 
 
@@ -93,17 +90,17 @@ def test_stop_frees_the_model_for_the_next_in_line(server):
     deadline = time.time() + 120
     while len(running.outputs()) < 4 and time.time() < deadline:
         time.sleep(0.1)
-    waiting = second.submit("딥시크는 어떤 회사야?", [], 4, api_name="/ask")
-    while waiting.status().code.name != "IN_QUEUE" and time.time() < deadline:
+    next_in_line = second.submit("딥시크는 어떤 회사야?", [], 4, api_name="/ask")
+    while not waiting(next_in_line) and time.time() < deadline:
         time.sleep(0.1)
     assert not running.done()
     running.cancel()  # what the page's Stop button sends
     stopped = time.time()
-    while waiting.status().code.name == "IN_QUEUE" and time.time() < stopped + 30:
+    while waiting(next_in_line) and time.time() < stopped + 30:
         time.sleep(0.1)
     assert time.time() - stopped < 5, "the next question waited for the stopped one"
     assert "generation stopped by its reader" in server.log_text()
-    chat, *_ = waiting.result(timeout=120)
+    chat, *_ = next_in_line.result(timeout=120)
     assert "딥시크" in chat[-1]["content"][0]["text"]
 
 

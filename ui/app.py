@@ -194,8 +194,12 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
     yield history, gr.skip(), "", notes, turns, ""
     ticket = app.line.join()
     try:
+        waited = False
         while not app.line.wait(ticket, 1.0):  # an API call or another person's question goes first
-            history[-1]["content"] = f'<span class="waiting">{waiting_note(app.line.ahead(ticket))}</span>'
+            waited, history[-1]["content"] = True, f'<span class="waiting">{waiting_note(app.line.ahead(ticket))}</span>'
+            yield history, gr.skip(), gr.skip(), notes, turns, gr.skip()
+        if waited:  # its turn: the note goes at once
+            history[-1]["content"] = "…"
             yield history, gr.skip(), gr.skip(), notes, turns, gr.skip()
         text = ""
         reply = pipeline.ask(message, [Turn(*turn) for turn in turns], int(k), scope, reference)
