@@ -20,6 +20,7 @@ from pathlib import Path
 from . import __version__
 from .config import Config, load_config
 from .errors import RagError
+from .memo import MEMO_STYLES
 
 log = logging.getLogger("rag")
 
@@ -74,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--history-file", type=Path, metavar="FILE", help="earlier turns: what earlier `rag ask --json` calls printed")
     p.add_argument("--batch", metavar="FILE", help="answer each line of FILE (- for stdin): a question, or a JSON request "
                    '{"question", "history", "since", "until", "source"}; prints one JSON object per line')
-    p.add_argument("--memo-style", choices=["numbered", "footnote"], default="numbered", help="references as [1] (default) or footnotes [^1]")
+    p.add_argument("--memo-style", choices=MEMO_STYLES, default="numbered", help="references as [1] (default) or footnotes [^1]")
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("chat", parents=[common, with_index], help="serve the chat page")

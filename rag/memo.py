@@ -19,7 +19,7 @@ from .errors import RagError
 from .export import reference, when
 from .types import Answer, answer_dict
 
-STYLES = ("numbered", "footnote")
+MEMO_STYLES = ("numbered", "footnote")
 _MARKER = re.compile(r"\[\^?(\d+)\]")
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -222,5 +222,5 @@ def _mark(n: int, style: str) -> str:
 
 
 def _check_style(style: str) -> None:
-    if style not in STYLES:
-        raise RagError(f"Unknown memo style {style!r}: use one of {', '.join(STYLES)}.", "메모 형식은 numbered 또는 footnote입니다.")
+    if style not in MEMO_STYLES:
+        raise RagError(f"Unknown memo style {style!r}: use one of {', '.join(MEMO_STYLES)}.", "메모 형식은 numbered 또는 footnote입니다.")

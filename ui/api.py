@@ -29,7 +29,7 @@ from fastapi import Request as HTTPRequest
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from rag import Answer, Note, RagError, Request, Turn, answer_json, ask, markdown
+from rag import MEMO_STYLES, Answer, Note, RagError, Request, Turn, answer_json, ask, markdown
 from ui.line import waiting_note
 
 MODEL = "korean-news-rag"
@@ -238,7 +238,7 @@ async def _body(http: HTTPRequest) -> dict:
 
 def _style(body: dict) -> str:
     style = body.pop("memo_style", "numbered")
-    if style not in ("numbered", "footnote"):
+    if style not in MEMO_STYLES:
         raise Refused(400, '"memo_style" must be "numbered" or "footnote".', '"memo_style"은 numbered 또는 footnote입니다.')
     return style
 
