@@ -11,29 +11,12 @@ from pathlib import Path
 import gradio as gr
 import pytest
 import yaml
-from fakes import FakeEmbedder, FakeGenerator
+from conftest import REPLY
 
-from rag import Note, Pipeline, load_config, markdown
-from rag.config import ModelSpec, Settings
-from rag.index import index_paths
+from rag import Note, load_config, markdown
+from rag.config import ModelSpec
 from ui.app import App, _add_files, _switch_profile, respond, store_upload
 from ui.memo import _added, _edited, _removed
-
-SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
-NVIDIA = "엔비디아 주가가 17% 폭락했다. 중국 딥시크가 값싼 AI 모델을 공개했기 때문이다. 시가총액 약 860조원이 사라졌다."
-REPLY = ["엔비디아 주가가 17% 폭락했다", " [1]."]
-
-
-@pytest.fixture
-def app(tmp_path, fake_embedder: FakeEmbedder, fake_generator: FakeGenerator) -> App:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "nvidia.md").write_text("# 딥시크 쇼크\n" + NVIDIA, encoding="utf-8")
-    config = replace(load_config(index_dir=tmp_path / "index"), settings=SETTINGS, data_dir=tmp_path / "data")
-    index = index_paths([corpus], config.index_dir, fake_embedder, SETTINGS).index
-    app = App(config)  # not started: the pipeline of fakes stands in for the loaded models
-    app.pipeline = Pipeline(config, index, fake_embedder, fake_generator)
-    return app
 
 
 def as_shown(steps) -> list[tuple]:

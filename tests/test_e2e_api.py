@@ -155,3 +155,29 @@ def test_concurrent_requests_take_turns_and_each_gets_its_own_answer(client, ser
         assert word in answered[question], (question, answered[question])
     log = server.log_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_a_client_that_hangs_up_frees_the_model_for_the_next(server):
+    import http.client
+
+    def open_stream(question: str) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        connection = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1].strip("/")), timeout=600)
+        connection.request("POST", "/api/ask/stream", json.dumps({"question": question}),
+                           {"Authorization": "Bearer " + LOGIN, "Content-Type": "application/json"})
+        return connection, connection.getresponse()
+
+    first, response = open_stream(NVIDIA)
+    while not response.readline().startswith(b"event: piece"):
+        pass
+    first.sock.shutdown(2)  # the client goes away mid-answer
+    first.close()
+    hung_up = time.time()
+    second, response = open_stream(XIAOMI)
+    while not response.readline().startswith(b"event: start"):
+        pass
+    assert time.time() - hung_up < 5, "the next request waited for the abandoned answer"
+    second.close()
+    deadline = time.time() + 30
+    while "generation stopped by its reader" not in server.log_text() and time.time() < deadline:
+        time.sleep(0.2)
+    assert "generation stopped by its reader" in server.log_text()

@@ -349,3 +349,24 @@ def test_date_and_outlet_filters_and_a_dated_question_say_which_days_were_search
     shown = ask(page, "2024년 10월 2일 코스피는?", "09-dated-question")  # other tests upload articles of this year
     assert "2600" in shown["answer"] and "2024-10-02 기사 기준" in shown["answer"], shown["answer"]
     assert "2024-10-24" not in shown["sources"], shown["sources"]
+
+
+def test_upload_refusals_and_pop_up_titles_are_in_korean(page, server):
+    page = page.context.new_page()
+    page.goto(server["url"])
+    page.wait_for_selector("#status:has-text('준비됨')", timeout=60_000)
+    wrong = server["tmp"] / "report.pdf"
+    wrong.write_bytes(b"%PDF-1.4 not an article")
+    page.set_input_files("#upload input[type=file]", str(wrong))
+    page.get_by_text("report.pdf: 기사 파일은 .txt, .md, .jsonl 형식만 올릴 수 있습니다.").wait_for(timeout=10_000)
+    # Gradio titles its pop-ups "Error"/"Warning"; the page shows them in Korean
+    assert page.locator(".toast-title").first.evaluate("e => getComputedStyle(e, '::before').content") == '"오류"'
+    assert page.locator(".toast-title").first.evaluate("e => getComputedStyle(e).fontSize") == "0px"
+    big = server["tmp"] / "big.txt"
+    with big.open("wb") as f:
+        f.truncate(51 * 1024 * 1024)  # over the 50 MB limit: refused in the browser, before any upload
+    page.set_input_files("#upload input[type=file]", str(big))
+    page.get_by_text("파일이 너무 큽니다 (파일당 50.0MB까지)").wait_for(timeout=20_000)
+    page.screenshot(path=str(SHOTS / "13-upload-refused.png"))
+    assert "exceed" not in page.locator("body").inner_text() and "Invalid file" not in page.locator("body").inner_text()
+    page.close()

@@ -144,7 +144,7 @@ def test_uploads_of_other_types_are_not_stored(server, tmp_path):
 
     bad = tmp_path / "run.sh"
     bad.write_text("rm -rf /\n")
-    with pytest.raises(Exception, match="Invalid file type"):
+    with pytest.raises(Exception, match="기사 파일은 .txt, .md, .jsonl 형식만 올릴 수 있습니다"):
         client(server).predict([handle_file(str(bad))], api_name="/add_files")
     uploads = server.tmp / "data" / "uploads"
     assert not uploads.exists() or not any(p.suffix == ".sh" for p in uploads.iterdir())

@@ -196,7 +196,10 @@ def _events(events: Iterator[tuple[str, object]]) -> StreamingResponse:
                 text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
                 yield f": {text}\n\n" if event == ":" else (f"event: {event}\n" if event else "") + f"data: {text}\n\n"
         finally:
-            events.close()
+            try:
+                events.close()
+            except ValueError:  # still running in its thread (the server is stopping): closed when collected
+                pass
 
     return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -96,7 +96,8 @@ class App:
 
 
 def build(app: App) -> gr.Blocks:
-    with gr.Blocks(title="뉴스 Q&A", analytics_enabled=False) as demo:
+    # delete_cache: Gradio keeps a copy of every uploaded file (ours go to data/uploads); an hour is enough
+    with gr.Blocks(title="뉴스 Q&A", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         questions = gr.State([])  # this conversation's [standalone question, answer] pairs, for follow-ups
         answers = gr.State([])  # each answer in the chat as a memo note (None for a refusal), for "메모에 추가"
         gr.Markdown("## 뉴스 기사 Q&A  \n내 기사에서 찾아 답하고, 모든 문장에 출처를 답니다.")

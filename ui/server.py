@@ -1,6 +1,7 @@
 """`rag chat`: the page and the JSON API in one process, behind one login rule."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import gradio as gr
@@ -51,8 +52,19 @@ def create(app: App, credentials: tuple[str, str] | None) -> FastAPI:
     )
 
 
+class _QuietStop(logging.Filter):
+    """A stream cut short by Ctrl+C is not an error worth a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        cancelled = record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError)
+        return not cancelled and "graceful shutdown exceeded" not in record.getMessage()
+
+
 def serve(config: Config, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, no_auth: bool = False) -> None:
     credentials = login(host, auth, no_auth)
     server = create(App(config).start(), credentials)
     print(f"뉴스 Q&A: http://{host}:{port}  ·  API: http://{host}:{port}/api/ask, /v1/chat/completions  (Ctrl+C로 종료)", flush=True)
-    uvicorn.run(server, host=host, port=port, log_level="warning")
+    # a page keeps a connection open (its timer, a stream): on Ctrl+C or SIGTERM wait for
+    # none of them longer than a few seconds
+    logging.getLogger("uvicorn.error").addFilter(_QuietStop())
+    uvicorn.run(server, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
