@@ -222,7 +222,7 @@ def _json(answer, style: str) -> str:
 def _plain(answer, style: str) -> str:
     from .memo import Note, plain
 
-    return plain([Note.of(answer)], style).removeprefix(f"질문: {answer.asked or answer.question}\n").rstrip()
+    return plain([Note.of(answer)], style, questions=False).rstrip()
 
 
 def cmd_eval(args, config: Config) -> int:

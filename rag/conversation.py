@@ -18,7 +18,7 @@ from pathlib import Path
 from .errors import RagError
 from .pipeline import Pipeline, Reply
 from .question import check_day, check_question, check_scope
-from .types import Turn
+from .types import Scope, Turn
 
 FIELDS = {"question", "history", "since", "until", "source", "today"}
 
@@ -58,8 +58,12 @@ class Request:
         if not isinstance(source, list | tuple) or not all(isinstance(s, str) for s in source):
             raise RagError('"source" must be an outlet name or a list of them.', '"source"는 언론사 이름이나 그 목록이어야 합니다.')
         request = cls(check_question(question), history(d.get("history") or ()), d.get("since"), d.get("until"), tuple(source), d.get("today"))
-        check_scope(request.since, request.until, request.source), check_day(request.today, "기준일", "today")  # refused at the door
+        request.filters()  # a date that cannot be read is refused at the door, before any waiting
         return request
+
+    def filters(self) -> tuple[Scope, date | None]:
+        """The days and outlets searched, and the day relative words count from."""
+        return check_scope(self.since, self.until, self.source), check_day(self.today, "기준일", "today")
 
 
 def history(items: object) -> tuple[str | Turn, ...]:
@@ -121,8 +125,7 @@ def read_requests(lines: Iterable[str]) -> Iterator[Request | RagError]:
 
 def ask(pipeline: Pipeline, request: Request, top_k: int | None = None) -> Reply:
     """Start answering a request: filters checked, earlier questions replayed, then the question asked."""
-    scope = check_scope(request.since, request.until, request.source)
-    today: date | None = check_day(request.today, "기준일", "today")
+    scope, today = request.filters()
     return pipeline.ask(request.question, replay(pipeline, request.history, top_k), top_k, scope, today)
 
 

@@ -21,6 +21,7 @@ from .types import Answer, answer_dict
 
 MEMO_STYLES = ("numbered", "footnote")
 _MARKER = re.compile(r"\[\^?(\d+)\]")
+_REFERENCES = re.compile(r"\n\s*(\*\*참고 기사\*\*|\[\^\d+\]:)[\s\S]*\Z")  # where `markdown` starts the list
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -146,8 +147,9 @@ def parts(notes: list[Note], style: str = "numbered") -> tuple[list[str], list[s
     return [renumber(n, numbers, style) for n in notes], [f"{_mark(n, style)} {ref}" for n, ref, _ in references(notes, numbers)]
 
 
-def markdown(notes: list[Note], style: str = "numbered") -> str:
-    """The memo as Markdown: each answer under its question, then the references.
+def markdown(notes: list[Note], style: str = "numbered", questions: bool = True) -> str:
+    """The memo as Markdown: each answer under its question (unless `questions` is False: a
+    chat reply), then the references.
 
     >>> print(markdown([Note("q", "답[1].", (Cited(1, "A", "제목 — 한겨레. https://x", "문장."),))], "footnote"), end="")
     **질문:** q
@@ -160,7 +162,7 @@ def markdown(notes: list[Note], style: str = "numbered") -> str:
     numbers = numbering(notes)
     parts = []
     for note in notes:
-        part = [f"**질문:** {note.question}", "", renumber(note, numbers, style)]
+        part = ([f"**질문:** {note.question}", ""] if questions else []) + [renumber(note, numbers, style)]
         if note.when:
             part += ["", f"*{note.when}*"]
         parts.append("\n".join(part))
@@ -173,9 +175,9 @@ def markdown(notes: list[Note], style: str = "numbered") -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def plain(notes: list[Note], style: str = "numbered") -> str:
+def plain(notes: list[Note], style: str = "numbered", questions: bool = True) -> str:
     """The memo as plain text for pasting into a word processor: no Markdown marks;
-    footnotes become superscript numbers.
+    footnotes become superscript numbers. Without `questions`, the answers alone (the CLI's output).
 
     >>> print(plain([Note("q", "답[1].", (Cited(1, "A", "제목. https://x", "문장."),))], "footnote"), end="")
     질문: q
@@ -192,7 +194,7 @@ def plain(notes: list[Note], style: str = "numbered") -> str:
         text = renumber(note, numbers, style)
         if style == "footnote":
             text = re.sub(r"\[\^(\d+)\]", lambda m: m.group(1).translate(_SUPERSCRIPT), text)
-        parts.append("\n".join([f"질문: {note.question}", text] + ([f"({note.when})"] if note.when else [])))
+        parts.append("\n".join(([f"질문: {note.question}"] if questions else []) + [text] + ([f"({note.when})"] if note.when else [])))
     if refs := references(notes, numbers):
         lines = ["참고 기사"]
         for n, ref, quotes in refs:
@@ -200,6 +202,17 @@ def plain(notes: list[Note], style: str = "numbered") -> str:
             lines += [f"  “{q}”" for q in quotes]
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
+
+
+def without_references(reply: str) -> str:
+    """A chat reply of ours with its reference list cut off: the answer, as a follow-up's turn.
+
+    >>> without_references("AI 회사다[1].\\n\\n**참고 기사**\\n\\n[1] 기사. x.txt:1")
+    'AI 회사다[1].'
+    >>> without_references("AI 회사다[^1].\\n\\n[^1]: 기사. x.txt:1 — “문장.”")
+    'AI 회사다[^1].'
+    """
+    return _REFERENCES.sub("", reply)
 
 
 def to_markdown(answer: Answer, style: str = "numbered") -> str:

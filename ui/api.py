@@ -29,11 +29,10 @@ from fastapi import Request as HTTPRequest
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from rag import MEMO_STYLES, Answer, Note, RagError, Request, Turn, answer_json, ask, markdown
+from rag import MEMO_STYLES, Answer, Note, RagError, Request, Turn, answer_json, ask, markdown, without_references
 from ui.line import waiting_note
 
 MODEL = "korean-news-rag"
-_REFERENCES = re.compile(r"\n\s*(\*\*참고 기사\*\*|\[\^\d+\]:)[\s\S]*\Z")  # what a reply of ours appends to the answer
 
 
 class Refused(Exception):
@@ -101,7 +100,7 @@ def chat_request(body: dict) -> tuple[Request, bool]:
     history: list[str | Turn] = []
     for (role, text), (next_role, next_text) in zip(said[:-1], said[1:] + [("", "")]):
         if role == "user":
-            history.append(Turn(text, _REFERENCES.sub("", next_text)) if next_role == "assistant" else text)
+            history.append(Turn(text, without_references(next_text)) if next_role == "assistant" else text)
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise Refused(400, '"stream" must be true or false.', '"stream"은 true 또는 false여야 합니다.')
@@ -119,8 +118,7 @@ def completion(answer: Answer, style: str) -> dict:
 
 
 def reply_text(answer: Answer, style: str) -> str:
-    note = Note.of(answer)
-    return markdown([note], style).removeprefix(f"**질문:** {note.question}\n\n").rstrip()
+    return markdown([Note.of(answer)], style, questions=False).rstrip()
 
 
 def _answered(app, request: Request) -> Answer:
@@ -135,18 +133,14 @@ def _answered(app, request: Request) -> Answer:
 def _drafted(app, request: Request) -> Iterator[tuple[str, object]]:
     """("queue", places ahead) while waiting in line, ("start", None) on its turn, ("piece",
     text) as the draft is written, then ("answer", the checked Answer)."""
-    pipeline = app.pipeline
-    ticket = app.line.join()
-    try:
-        while not app.line.wait(ticket, 1.0):
-            yield "queue", app.line.ahead(ticket)
+    with app.line.place() as ticket:
+        for ahead in app.line.until_turn(ticket):
+            yield "queue", ahead
         yield "start", None
-        reply = ask(pipeline, request)
+        reply = ask(app.pipeline, request)
         for piece in reply:
             yield "piece", piece
         yield "answer", reply.answer
-    finally:
-        app.line.leave(ticket)
 
 
 def _pieces(app, request: Request, style: str) -> Iterator[tuple[str, object]]:

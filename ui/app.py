@@ -193,26 +193,24 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
     notes = list(notes or [])
     history = history + [{"role": "user", "content": esc(message)}, {"role": "assistant", "content": "…"}]
     yield history, gr.skip(), "", notes, turns, ""
-    ticket = app.line.join()
-    try:
+    with app.line.place() as ticket:
         waited = False
-        while not app.line.wait(ticket, 1.0):  # an API call or another person's question goes first
-            waited, history[-1]["content"] = True, f'<span class="waiting">{waiting_note(app.line.ahead(ticket))}</span>'
+        for ahead in app.line.until_turn(ticket):  # an API call or another person's question goes first
+            waited, history[-1]["content"] = True, f'<span class="waiting">{waiting_note(ahead)}</span>'
             yield history, gr.skip(), gr.skip(), notes, turns, gr.skip()
         if waited:  # its turn: the note goes at once
             history[-1]["content"] = "…"
             yield history, gr.skip(), gr.skip(), notes, turns, gr.skip()
         text = ""
-        reply = pipeline.ask(message, [Turn(*turn) for turn in turns], int(k), scope, reference)
-        for piece in reply:
-            text += piece
-            history[-1]["content"] = streaming_html(text)
-            yield history, gr.skip(), gr.skip(), notes, turns, gr.skip()
-        answer = reply.answer
-    except RagError as e:
-        raise gr.Error(title="오류", message=e.korean) from None
-    finally:
-        app.line.leave(ticket)
+        try:
+            reply = pipeline.ask(message, [Turn(*turn) for turn in turns], int(k), scope, reference)
+            for piece in reply:
+                text += piece
+                history[-1]["content"] = streaming_html(text)
+                yield history, gr.skip(), gr.skip(), notes, turns, gr.skip()
+            answer = reply.answer
+        except RagError as e:
+            raise gr.Error(title="오류", message=e.korean) from None
     log.info("answered in %.1f s with %d citations", answer.timings["total"], len(answer.citations))
     history[-1]["content"] = answer_html(answer, None if answer.refused else len(notes))
     note = f"다시 쓴 질문: {esc(answer.question)}" if answer.asked else ""

@@ -49,14 +49,25 @@ class Line:
             self._turn.notify_all()
 
     @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Wait for a turn without a word to anyone (uploads, switches, API calls)."""
+    def place(self) -> Iterator[object]:
+        """A ticket, given back however its holder leaves: served, stopped, or gone."""
         ticket = self.join()
         try:
-            self.wait(ticket)
-            yield
+            yield ticket
         finally:
             self.leave(ticket)
+
+    def until_turn(self, ticket: object, every: float = 1.0) -> Iterator[int]:
+        """How many are ahead, about every `every` seconds, until it is this ticket's turn."""
+        while not self.wait(ticket, every):
+            yield self.ahead(ticket)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Wait for a turn without a word to anyone (uploads, switches, API calls)."""
+        with self.place() as ticket:
+            self.wait(ticket)
+            yield
 
 
 def waiting_note(ahead: int) -> str:
