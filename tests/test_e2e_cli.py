@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -134,15 +135,18 @@ def test_ctrl_c_while_embedding_keeps_the_work_and_the_next_run_resumes(tmp_path
     news = tmp_path / "news.jsonl"
     news.write_text("".join(NEWS.read_text(encoding="utf-8").splitlines(keepends=True)[:40]), encoding="utf-8")
     folder = tmp_path / "index"
+    # A suite started as a background job of a non-interactive shell inherits SIGINT ignored, and
+    # so would `rag index`; a person's Ctrl-C reaches it, so the child gets the default back.
     child = subprocess.Popen([str(RAG), "index", str(news), "--index-dir", str(folder)], cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     for line in child.stdout:
         seen.append(line)
         if "의미 검색 색인" in line and "남음" in line:
             break
     assert any("searchable by keyword: 40 added" in line for line in seen), seen
-    child.send_signal(2)  # Ctrl-C
+    child.send_signal(signal.SIGINT)  # Ctrl-C
     rest = child.communicate(timeout=120)[0]
     assert child.returncode == 130 and "중단됨" in rest and "Traceback" not in rest, rest
 
