@@ -165,3 +165,11 @@ def test_answers_are_added_to_the_memo_once_removed_and_edited(app, fake_generat
     with pytest.warns(UserWarning):
         assert _edited(0, kept, "근거 없는 말[4].") == gr.skip()
     assert _removed(0, kept) == []
+
+
+def test_a_memo_note_the_page_cannot_read_is_not_shown_and_does_not_shift_removal_or_edits(app, fake_generator):
+    fake_generator.enqueue(REPLY)
+    *_, (_, _, _, notes, _, _) = respond(app, "엔비디아 주가는 얼마나 폭락했어?", [], [], 4)
+    kept = [{"from": "an older page"}, notes[0], {**notes[0], "question": "둘째"}]
+    assert [d["question"] for d in _removed(0, kept)] == ["둘째"]  # the first note shown, not the unreadable one
+    assert _edited(1, kept, "17% 폭락[1].")[1]["question"] == "둘째"

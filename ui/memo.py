@@ -110,8 +110,10 @@ def _edited(i: int, kept: list, text: str) -> list:
     except RagError as e:
         gr.Warning(title="확인", message=e.korean)
         return gr.skip()
-    return [n.to_dict() for n in notes[:i]] + [note.to_dict()] + [n.to_dict() for n in notes[i + 1:]]
+    notes[i] = note
+    return [n.to_dict() for n in notes]
 
 
 def _removed(i: int, kept: list) -> list:
-    return [d for j, d in enumerate(kept or []) if j != i]
+    # i counts the notes shown, as _edited does: a note the page could not read is not shown
+    return [n.to_dict() for j, n in enumerate(_notes(kept)) if j != i]
