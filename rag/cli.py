@@ -14,7 +14,6 @@ import json
 import logging
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
@@ -168,8 +167,8 @@ def cmd_ask(args, config: Config) -> int:
     if args.batch is not None:
         return _ask_batch(load_pipeline(config, _say), args)
     history = (read_history(args.history_file) if args.history_file else ()) + tuple(args.history)
-    asked = Request.of({"question": args.question, "since": args.since, "until": args.until, "source": args.source, "today": args.today})
-    request = replace(asked, history=history)  # checked before the models load
+    request = Request.of({"question": args.question, "history": history, "since": args.since, "until": args.until,
+                          "source": args.source, "today": args.today})  # checked before the models load
     answer = _answer(load_pipeline(config, _say), request, watched=sys.stderr.isatty() and not args.json)
     print(_json(answer, args.memo_style) if args.json else _plain(answer, args.memo_style))
     return 0

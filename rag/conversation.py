@@ -10,6 +10,7 @@ A conversation's earlier turns come in one of two forms, oldest first:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,7 @@ from .question import check_day, check_question, check_scope
 from .types import Scope, Turn
 
 FIELDS = {"question", "history", "since", "until", "source", "today"}
+_SPACE = re.compile(r"\s*")
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ class Request:
 
 
 def history(items: object) -> tuple[str | Turn, ...]:
-    """Earlier turns as given in JSON: questions to replay, or exchanges already answered.
+    """Earlier turns as given in JSON (questions to replay, or exchanges already answered),
+    or as Turns already read (a history file, a chat client's messages, the page's conversation).
 
     >>> history(["딥시크는?", {"question": "딥시크는 어떤 회사야?", "answer": "중국 AI 회사다[1]."}])
     ('딥시크는?', Turn(question='딥시크는 어떤 회사야?', answer='중국 AI 회사다[1].'))
@@ -77,7 +80,7 @@ def history(items: object) -> tuple[str | Turn, ...]:
                        '"history"는 이전 질문들의 목록이어야 합니다.')
     turns: list[str | Turn] = []
     for item in items:
-        if isinstance(item, str):
+        if isinstance(item, str | Turn):
             turns.append(item)
         elif isinstance(item, dict) and isinstance(item.get("question"), str) and isinstance(item.get("answer", ""), str):
             turns.append(Turn(item["question"], item.get("answer", "")))
@@ -94,7 +97,7 @@ def read_history(path: Path) -> tuple[str | Turn, ...]:
     except (OSError, UnicodeDecodeError) as e:
         raise RagError(f"Cannot read the history file {path}: {e}", f"대화 기록 파일을 읽을 수 없습니다: {path}") from None
     decoder, values, pos = json.JSONDecoder(), [], 0
-    while (pos := _skip_space(text, pos)) < len(text):
+    while (pos := _SPACE.match(text, pos).end()) < len(text):
         try:
             value, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as e:
@@ -139,9 +142,3 @@ def replay(pipeline: Pipeline, items: Iterable[str | Turn], top_k: int | None = 
             answer = pipeline.ask(item, turns, top_k).answer
             turns.append(Turn(answer.question, answer.text))
     return turns
-
-
-def _skip_space(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos].isspace():
-        pos += 1
-    return pos

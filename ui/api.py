@@ -22,7 +22,6 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 
 from fastapi import APIRouter, Depends
 from fastapi import Request as HTTPRequest
@@ -48,22 +47,19 @@ def router(app, login: tuple[str, str] | None) -> APIRouter:
 
     @api.post("/api/ask")
     async def answer(http: HTTPRequest):
-        body = await _body(http)
-        style = _style(body)
+        body, style = await _read(http)
         request = _request(body)
         return JSONResponse(answer_json(await run_in_threadpool(_answered, app, request), style))
 
     @api.post("/api/ask/stream")
     async def answer_stream(http: HTTPRequest):
-        body = await _body(http)
-        style = _style(body)
+        body, style = await _read(http)
         _ready(app)
         return _events(_pieces(app, _request(body), style))
 
     @api.post("/v1/chat/completions")
     async def completions(http: HTTPRequest):
-        body = await _body(http)
-        style = _style(body)
+        body, style = await _read(http)
         request, stream = chat_request(body)
         if not stream:
             return JSONResponse(completion(await run_in_threadpool(_answered, app, request), style))
@@ -105,7 +101,7 @@ def chat_request(body: dict) -> tuple[Request, bool]:
     if not isinstance(stream, bool):
         raise Refused(400, '"stream" must be true or false.', '"stream"은 true 또는 false여야 합니다.')
     filters = {k: body[k] for k in ("since", "until", "source", "today") if k in body}
-    return _request({"question": said[-1][1], **filters}, history), stream
+    return _request({"question": said[-1][1], "history": history, **filters}), stream
 
 
 def completion(answer: Answer, style: str) -> dict:
@@ -223,29 +219,25 @@ def _guard(login: tuple[str, str] | None):
     return check
 
 
-async def _body(http: HTTPRequest) -> dict:
+async def _read(http: HTTPRequest) -> tuple[dict, str]:
+    """The request's JSON object, and the memo style it asks for (taken out of it)."""
     try:
         body = json.loads(await http.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise Refused(400, f"The request body is not JSON ({e}).", "요청 본문이 JSON이 아닙니다.") from None
     if not isinstance(body, dict):
         raise Refused(400, "The request body must be a JSON object.", "요청 본문은 JSON 객체여야 합니다.")
-    return body
-
-
-def _style(body: dict) -> str:
     style = body.pop("memo_style", "numbered")
     if style not in MEMO_STYLES:
         raise Refused(400, '"memo_style" must be "numbered" or "footnote".', '"memo_style"은 numbered 또는 footnote입니다.')
-    return style
+    return body, style
 
 
-def _request(body: dict, history: list | None = None) -> Request:
+def _request(body: dict) -> Request:
     try:
-        request = Request.of(body)
+        return Request.of(body)
     except RagError as e:
         raise _refused(e) from None
-    return request if history is None else replace(request, history=tuple(history))
 
 
 def _ready(app):

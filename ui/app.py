@@ -16,7 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag import Config, Note, Pipeline, RagError, Turn, check_day, check_question, check_scope, load_pipeline, with_profile
+from rag import Config, Note, Pipeline, RagError, Request, Turn, ask, load_pipeline, with_profile
 from ui import memo
 from ui.line import Line, waiting_note
 from ui.render import answer_html, esc, sources_html, streaming_html
@@ -139,17 +139,17 @@ def build(app: App) -> gr.Blocks:
                     today = gr.Textbox("", label="기준일: '어제', '지난주'를 셀 날", placeholder="비우면 가장 최근 기사의 날짜", elem_id="today")
 
         # the filters are optional for API callers (gradio_client's /ask with the first four arguments)
-        def ask(message: str, history: list, turns: list[list[str]], k: int, since: str | None = None, until: str | None = None,
-                outlets: list | None = None, today: str | None = None, notes: list | None = None):
+        def asked(message: str, history: list, turns: list[list[str]], k: int, since: str | None = None, until: str | None = None,
+                  outlets: list | None = None, today: str | None = None, notes: list | None = None):
             yield from respond(app, message, history, turns, k, since, until, outlets, today, notes)
 
         outputs = [chat, sources, rewritten, answers, questions, box]
         inputs = [box, chat, questions, top_k, since, until, outlets, today, answers]
         # not held in Gradio's queue: the question shows at once and waits in the model's line
         waits = dict(concurrency_limit=None, show_progress="hidden")
-        asked_by_enter = box.submit(ask, inputs, outputs, api_name="ask", **waits)
-        asked_by_button = send.click(ask, inputs, outputs, api_visibility="undocumented", **waits)
-        asked_by_example = chat.example_select(_example, None, box).then(ask, inputs, outputs, api_visibility="undocumented", **waits)
+        asked_by_enter = box.submit(asked, inputs, outputs, api_name="ask", **waits)
+        asked_by_button = send.click(asked, inputs, outputs, api_visibility="undocumented", **waits)
+        asked_by_example = chat.example_select(_example, None, box).then(asked, inputs, outputs, api_visibility="undocumented", **waits)
         stop.click(None, cancels=[asked_by_enter, asked_by_button, asked_by_example])
         clear.click(
             lambda: ([], sources_html(None), "", [], []),
@@ -157,8 +157,8 @@ def build(app: App) -> gr.Blocks:
             [chat, sources, rewritten, answers, questions],
             cancels=[asked_by_enter, asked_by_button, asked_by_example],
         )
-        upload.upload(lambda files, progress=gr.Progress(): _add_files(app, files, progress), upload, [status, upload], concurrency_id="llm", api_name="add_files")
-        profile.change(lambda name: _switch_profile(app, name), profile, status, concurrency_id="llm", api_name="switch_profile")
+        upload.upload(lambda files, progress=gr.Progress(): _add_files(app, files, progress), upload, [status, upload], api_name="add_files")
+        profile.change(lambda name: _switch_profile(app, name), profile, status, api_name="switch_profile")
 
         shown_outlets = gr.State([])
 
@@ -184,14 +184,14 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
         gr.Warning(title="확인", message="질문을 입력하세요.")
         return
     try:
-        message = check_question(message)
-        scope, reference = check_scope(since, until, outlets or ()), check_day(today, "기준일", "today")
+        request = Request.of({"question": message, "history": [Turn(*turn) for turn in turns], "since": since, "until": until,
+                              "source": list(outlets or ()), "today": today})
     except RagError as e:
         gr.Warning(title="확인", message=e.korean)
         return
     pipeline = _ready(app)
     notes = list(notes or [])
-    history = history + [{"role": "user", "content": esc(message)}, {"role": "assistant", "content": "…"}]
+    history = history + [{"role": "user", "content": esc(request.question)}, {"role": "assistant", "content": "…"}]
     yield history, gr.skip(), "", notes, turns, ""
     with app.line.place() as ticket:
         waited = False
@@ -203,7 +203,7 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
             yield history, gr.skip(), gr.skip(), notes, turns, gr.skip()
         text = ""
         try:
-            reply = pipeline.ask(message, [Turn(*turn) for turn in turns], int(k), scope, reference)
+            reply = ask(pipeline, request, int(k))
             for piece in reply:
                 text += piece
                 history[-1]["content"] = streaming_html(text)
