@@ -255,7 +255,19 @@ def _llm_rewrite(generator: Generator, question: str, last: Turn) -> str | None:
         return None  # the refusal copied in, the previous question again, or no question at all
     if any(key(t.form) not in known for t in kiwi().tokenize(out) if t.tag in ("NNP", "NNG", "SL") and len(t.form) > 1):
         return None  # only the conversation's words: a new one is a slip ("디시크") or an invention
+    if any(key(word) not in key(out) for word in _own_nouns(question)):
+        return None  # the person's own words dropped ("시가총액" rewritten as "주가"): another question
     return out
+
+
+def _own_nouns(question: str) -> list[str]:
+    """The nouns a follow-up asks with, but not one a pointer stands for ("그 회사": the rewrite names it).
+
+    >>> _own_nouns("그 회사 창업자는 누구야?")
+    ['창업자']
+    """
+    toks = kiwi().tokenize(question)
+    return [t.form for i, t in enumerate(toks) if t.tag in ("NNG", "NNP") and len(t.form) > 1 and not (i and toks[i - 1].tag == "MM")]
 
 
 def _nouns(text: str) -> list[str]:

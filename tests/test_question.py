@@ -65,6 +65,13 @@ def test_an_unusable_rewrite_falls_back_to_the_previous_names(fake_generator, ba
     assert standalone("그 사람은 언제 해임됐어?", [CEO], fake_generator) == "엔비디아 CEO 그 사람은 언제 해임됐어?"
 
 
+def test_a_rewrite_that_drops_what_the_follow_up_asks_about_is_not_used(fake_generator):
+    # seen on the page: "그럼 시가총액은 얼마나 줄었어?" came back as the share price question
+    fake_generator.enqueue("엔비디아 주가는 얼마 줄었어?")
+    earlier = Turn("엔비디아 주가는 왜 떨어졌어?", "엔비디아는 시가총액이 5,930억달러 감소했다 [1].")
+    assert standalone("그럼 시가총액은 얼마나 줄었어?", [earlier], fake_generator) == "엔비디아 그럼 시가총액은 얼마나 줄었어?"
+
+
 def test_without_a_model_the_previous_names_are_joined(fake_generator):
     assert standalone("거기 창업자는?", [Turn("딥시크 어떤 회사야?")], None) == "딥시크 거기 창업자는?"
 
