@@ -29,7 +29,7 @@ from .korean import tokens
 from .period import Period, without_time
 from .period import find as find_period
 from .prompt import REFUSAL, build_messages, coverage, group_sources
-from .question import check_question, standalone
+from .question import check_question, standalone_steps
 from .retrieve import retrieve
 from .small_talk import small_talk
 from .types import Answer, Citation, Hit, Scope, Source, Turn
@@ -126,7 +126,7 @@ class Pipeline:
             clock.piece()
             yield chat
             return Answer(question=asked, text=chat, refused=False, timings=clock.timings())
-        question = standalone(asked, history, self.generator)
+        question = yield from standalone_steps(asked, history, self.generator)
         clock.lap("rewrite")
         reference = today or self.index.newest or date.today()
         period = find_period(asked, reference) or find_period(question, reference)
@@ -215,8 +215,10 @@ class Pipeline:
         pieces = until_loop(self.generator.stream(messages, max_tokens))
         held = ""
         for piece in pieces:
+            if not piece:
+                yield piece  # a heartbeat: the reader may stop here
             held += piece
-            if not may_be_refusal(held):
+            if held and not may_be_refusal(held):
                 break
         else:  # the whole reply reads like the refusal
             if not insist:
@@ -227,10 +229,16 @@ class Pipeline:
 
     def warm(self) -> None:
         """Evaluate the prompt openings (with the worked examples, and without) before the first
-        question, so a chat's first answers do not wait for them (about 670 tokens, 8 s)."""
+        question, so a chat's first answers do not wait for them (about 670 tokens, 8 s); load
+        Kiwi and run the embedder once. Kiwi's loading holds Python's lock for about 3 s, the
+        embedder's first call is seconds slower than the next: in a server, a first question
+        paying for them stalled every other request (a page connecting timed out on AMD EPYC)."""
         for examples in (True, False):
             for _ in self.generator.stream(build_messages("", [], examples), 0):
                 pass
+        tokens("준비")
+        self.embedder.embed_documents(["준비"])
+        self.embedder.embed_query("준비")
 
     def add_files(self, paths: Sequence[Path], progress: Progress | None = None) -> IndexResult:
         """Index more files into this pipeline's index: searchable by keyword when this returns.
@@ -247,11 +255,12 @@ class Pipeline:
 
 
 def _show(pieces: Iterable[str], clock: Clock) -> collections.abc.Generator[str, None, str]:
-    """Yield the pieces as they come; return them joined."""
+    """Yield the pieces as they come (heartbeats too); return them joined."""
     shown = []
     for piece in pieces:
-        clock.piece()
-        shown.append(piece)
+        if piece:
+            clock.piece()
+            shown.append(piece)
         yield piece
     return "".join(shown)
 

@@ -15,6 +15,7 @@ follow-up must carry what it leaves out:
 """
 from __future__ import annotations
 
+import collections.abc
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -107,6 +108,17 @@ def check_day(text: str | None, korean_name: str, name: str) -> date | None:
 def standalone(question: str, history: Sequence[Turn], generator: Generator | None = None) -> str:
     """The question made standalone using the conversation so far (standalone questions and
     their answers, newest last)."""
+    steps = standalone_steps(question, history, generator)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def standalone_steps(question: str, history: Sequence[Turn], generator: Generator | None = None) -> collections.abc.Generator[str, None, str]:
+    """`standalone`, yielding a heartbeat ("") for each piece of the model's rewrite, if it is
+    asked for one: the reader may stop between them."""
     if not history:
         return question
     last = history[-1]
@@ -117,7 +129,7 @@ def standalone(question: str, history: Sequence[Turn], generator: Generator | No
     if pointed := point(question, last):
         return pointed
     if generator is not None:
-        rewritten = _llm_rewrite(generator, question, last)
+        rewritten = yield from _llm_rewrite(generator, question, last)
         if rewritten:
             return rewritten
     return f"{' '.join(_nouns(last.question))} {question}"
@@ -237,14 +249,18 @@ def needs_context(question: str) -> bool:
 _QUESTION = re.compile(r"[?？]|누구|무엇|뭐|언제|어디|어느|얼마|몇|왜|어떻게|어떤|인가|는지|(니|나|까|야|어|지|래|대)\s*$")
 
 
-def _llm_rewrite(generator: Generator, question: str, last: Turn) -> str | None:
+def _llm_rewrite(generator: Generator, question: str, last: Turn) -> collections.abc.Generator[str, None, str | None]:
     if REFUSAL in last.answer:
         last = Turn(last.question)  # a refusal says nothing the rewrite can use, and it gets copied
     messages = [
         {"role": "system", "content": REWRITE_PROMPT},
         {"role": "user", "content": f"이전 질문: {last.question}\n이전 답: {last.answer}\n마지막 질문: {question}\n고쳐 쓴 질문:"},
     ]
-    text = "".join(generator.stream(messages, 48)).strip().splitlines()
+    pieces = []
+    for piece in generator.stream(messages, 48):
+        pieces.append(piece)
+        yield ""
+    text = "".join(pieces).strip().splitlines()
     out = text[0].strip() if text else ""
     # reject echoes, leaked template lines, run-ons that glue both questions together, and
     # garbled or new words ("화iconductor반도체" for "화훙반도체")

@@ -79,7 +79,7 @@ def test_while_the_models_load_the_api_says_so(client, app):
 
 
 def test_the_stream_waits_its_turn_in_the_shared_line_then_sends_pieces_and_the_answer(client, app, fake_generator):
-    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue(["", *REPLY])  # a heartbeat (a batch of the prompt read), then the text
     busy = app.line.join()  # a page's question is being answered
     threading.Timer(1.5, app.line.leave, [busy]).start()
     with client.stream("POST", "/api/ask/stream", json={"question": "엔비디아 주가는 얼마나 폭락했어?"}) as response:
@@ -88,7 +88,7 @@ def test_the_stream_waits_its_turn_in_the_shared_line_then_sends_pieces_and_the_
     kinds = [e for e, _ in got]
     assert kinds[0] == "queue" and got[0][1]["ahead"] == 1 and "앞에 1건" in got[0][1]["note"]
     assert kinds[-3:] == ["piece", "piece", "answer"] and "start" in kinds
-    assert "".join(d["text"] for e, d in got if e == "piece") == "엔비디아 주가가 17% 폭락했다 [1]."
+    assert [d["text"] for e, d in got if e == "piece"] == REPLY  # the heartbeat went as a comment
     assert got[-1][1]["citations"][0]["n"] == 1
     assert app.line.wait(app.line.join(), 0)  # the turn was given back
 

@@ -1,4 +1,5 @@
-"""The language model itself (real weights): the kept states of prompt openings.
+"""The language model itself (real weights): the kept states of prompt openings, and the
+prompt read in batches a stop can land between.
 
 A chat mixes why-questions (no worked examples), other questions (with them) and follow-up
 rewrites (their own system prompt). Each switch of opening must not evaluate the worked
@@ -45,3 +46,38 @@ def test_an_opening_seen_before_is_restored_not_evaluated_again(generator):
     assert restored["prompt_reused"] > why["prompt_reused"] + 300  # the examples came back, not evaluated
     assert again == first
     assert "5890억" in again
+
+
+def test_a_long_prompt_is_read_in_batches_that_a_stop_can_land_between(generator):
+    """The prompt is read PROMPT_BATCH tokens at a time with a heartbeat ("") after each, so a
+    reader that stops (the page's Stop, a closed page) frees the model within one batch."""
+    import time
+
+    from rag.generate import PROMPT_BATCH
+
+    long_source = SOURCE.replace("[질문] ", "") * 12 + "[질문] "
+    messages = [{"role": "user", "content": long_source + "엔비디아 주가는 왜 떨어졌어?"}]
+    generator.forget()
+    stream = generator.stream(messages, 40)
+    beats, gaps, last = 0, [], time.perf_counter()
+    for piece in stream:
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+        if piece:
+            break
+        beats += 1
+    prompt = generator._tokenize(generator._format(messages))
+    assert beats == -(-(len(prompt) - 1) // PROMPT_BATCH)  # one heartbeat per batch read
+    speed = PROMPT_BATCH / sorted(gaps[1:-1])[len(gaps[1:-1]) // 2]  # prompt tokens/s, this machine
+    print(f"prompt {len(prompt)} tokens, {beats} batches, {speed:.0f} tokens/s, longest batch {max(gaps[:-1]):.2f} s")
+
+    stopped = generator.stream(messages, 40)
+    next(stopped)  # reading its first batch
+    t = time.perf_counter()
+    stopped.close()  # what a stop does between batches
+    assert time.perf_counter() - t < 0.5
+    # the model is free and whole: the next prompt is answered (its numbers may differ in the
+    # last bits from a fresh run's: llama.cpp's sums depend on how the prompt was batched)
+    answer, stats = ask(generator, [], "엔비디아 주가는 왜 떨어졌어?")
+    assert "딥시크" in answer and stats["generated_tokens"] > 0

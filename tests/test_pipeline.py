@@ -380,3 +380,21 @@ def test_background_embedding_waits_while_an_answer_is_written(pipeline):
         between_batches.start()
         assert not waited.wait(0.3)  # held while the answer runs
     assert waited.wait(5)  # and goes on after it
+
+
+def test_heartbeats_reach_the_reader_while_the_model_reads_the_prompt_or_holds_a_refusal(pipeline, fake_generator):
+    """An empty piece is the model's heartbeat (a batch of the prompt read): every one reaches
+    the page, which can be stopped only between pieces, also while a reply that may still
+    become the refusal is held back; none counts as the first token."""
+    fake_generator.enqueue(["", "", "제공된", "", " 자료에 따르면 엔비디아 주가가 17% 폭락했다", " [1]."])
+    pieces, answer = streamed(pipeline, "엔비디아 주가는 얼마나 폭락했어?")
+    assert pieces == ["", "", "", "제공된 자료에 따르면 엔비디아 주가가 17% 폭락했다", " [1]."]
+    assert not answer.refused and answer.timings["first_token"] > 0
+
+
+def test_a_follow_up_rewritten_by_the_model_gives_a_heartbeat_per_piece(pipeline, fake_generator):
+    fake_generator.enqueue(["엔비디아 주가는", " 왜 폭락했어?"])  # the rewrite (the last answer was a refusal)
+    fake_generator.enqueue(REPLY)
+    reply = pipeline.ask("그건 왜 그랬어?", [Turn("엔비디아 주가는 얼마나 폭락했어?", REFUSAL)])
+    pieces = list(reply)
+    assert pieces[:2] == ["", ""] and reply.answer.question == "엔비디아 주가는 왜 폭락했어?"

@@ -15,6 +15,7 @@ Errors are JSON with a 4xx/5xx status: {"error": {"message", "korean", "type"}}.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
 import json
@@ -148,7 +149,7 @@ def _pieces(app, request: Request, style: str) -> Iterator[tuple[str, object]]:
             elif event == "start":
                 yield "start", {}
             elif event == "piece":
-                yield "piece", {"text": data}
+                yield ("piece", {"text": data}) if data else (":", "working")  # a heartbeat: a comment
             else:
                 yield "answer", answer_json(data, style)
     except RagError as e:
@@ -186,12 +187,22 @@ def _events(events: Iterator[tuple[str, object]]) -> StreamingResponse:
                 text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
                 yield f": {text}\n\n" if event == ":" else (f"event: {event}\n" if event else "") + f"data: {text}\n\n"
         finally:
-            try:
-                events.close()
-            except ValueError:  # still running in its thread (the server is stopping): closed when collected
-                pass
+            await _close(events)
 
     return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def _close(events: Iterator, patience: float = 60.0) -> None:
+    """Close the events (their turn in line is given back); while a step still runs in its
+    thread, try again shortly: steps are short, the model yields a heartbeat between batches."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return events.close()
+        except ValueError:  # "generator already executing"
+            if time.monotonic() > deadline:
+                return  # closed when collected
+            await asyncio.sleep(0.05)
 
 
 async def _in_thread(events: Iterator) -> AsyncIterator:

@@ -205,6 +205,9 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
         try:
             reply = ask(pipeline, request, int(k))
             for piece in reply:
+                if not piece:  # a heartbeat: Gradio can close this generator (Stop, a closed page) only at a yield
+                    yield (gr.skip(),) * 6
+                    continue
                 text += piece
                 history[-1]["content"] = streaming_html(text)
                 yield history, gr.skip(), gr.skip(), notes, turns, gr.skip()
