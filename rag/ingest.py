@@ -41,7 +41,8 @@ MAX_ARTICLE_MB = 4  # a long news article is ~100 KB; 4 MB of Korean UTF-8 is ~1
 MAX_ARTICLE_BYTES = MAX_ARTICLE_MB * 1024 * 1024
 ENCODINGS = {"utf-8-sig": "UTF-8", "cp949": "CP949/EUC-KR"}  # cp949 is a superset of EUC-KR; tried in order
 _HEAD = 64 * 1024  # bytes read to tell the encoding of a file read line by line
-_BYLINE = re.compile(r"^\s*(?P<outlet>[^\s|\[\]]{2,20})\s+(?P<author>[가-힣]{2,4})\s*기자\s*[|ㅣ]\s*")
+# the reporter is kept as the byline gives it ("김완석 기자"), as a feed's author is; export.reporter shows either once
+_BYLINE = re.compile(r"^\s*(?P<outlet>[^\s|\[\]]{2,20})\s+(?P<author>[가-힣]{2,4}\s*기자)\s*[|ㅣ]\s*")
 _BRACKET = re.compile(r"^\s*\[(?P<outlet>[^\]\n]{2,20})\]\s*")
 _NOT_OUTLETS = {"속보", "단독", "종합", "사설", "인터뷰", "칼럼", "기고", "포토", "영상"}
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s*|\n")
@@ -117,7 +118,7 @@ def make_article(
 
     >>> a = make_article("더지엠뉴스 김완석 기자 | 중국이 AI를 키운다. 둘째 문장.", "x.txt", line=1)
     >>> (a.outlet, a.author, a.title)
-    ('더지엠뉴스', '김완석', '중국이 AI를 키운다.')
+    ('더지엠뉴스', '김완석 기자', '중국이 AI를 키운다.')
     """
     text = text.strip()
     outlet, author, rest = _byline(text)

@@ -122,7 +122,7 @@ def test_jsonl_source_overrides_byline_outlet(tmp_path):
     row = {"text": "더지엠뉴스 김완석 기자 | 중국이 AI를 키운다.", "source": "다른매체"}
     path = write(tmp_path / "a.jsonl", json.dumps(row, ensure_ascii=False))
     [article] = read_file(path)
-    assert (article.outlet, article.author) == ("다른매체", "김완석")
+    assert (article.outlet, article.author) == ("다른매체", "김완석 기자")
 
 
 # --- bylines --------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def test_jsonl_source_overrides_byline_outlet(tmp_path):
 
 def test_byline_with_reporter():
     a = make_article("더지엠뉴스 김완석 기자 | 중국이 AI를 키운다. 둘째 문장.", "x.txt", line=1)
-    assert (a.outlet, a.author, a.title) == ("더지엠뉴스", "김완석", "중국이 AI를 키운다.")
+    assert (a.outlet, a.author, a.title) == ("더지엠뉴스", "김완석 기자", "중국이 AI를 키운다.")
     assert a.text.startswith("더지엠뉴스 김완석 기자 |")  # the byline stays in the text
 
 
@@ -256,7 +256,7 @@ def test_bundled_seed_file_with_outlet_bylines():
     articles = read_file(ARTICLES_DIR / "004_fdb6532c78211c37.txt")
     assert [a.line for a in articles] == [1, 2, 3, 4, 5, 6]
     assert {a.outlet for a in articles} == {"더지엠뉴스"}
-    assert [a.author for a in articles] == ["김완석", "박소영", None, None, None, None]
+    assert [a.author for a in articles] == ["김완석 기자", "박소영 기자", None, None, None, None]
     assert articles[2].title == "중국의 IT 제조업체 샤오미(小米, Xiaomi)가 인공지능 산업에서 존재감을 강화하고 있다."
 
 

@@ -1,4 +1,5 @@
-"""Article text and model output are escaped wherever they are shown; links only to http(s)."""
+"""Article text and model output are escaped wherever they are shown; links only to http(s);
+a reporter is named the same way, once, on the page and in every reference line."""
 from __future__ import annotations
 
 import re
@@ -8,8 +9,9 @@ import pytest
 
 from rag.cite import attach
 from rag.config import Settings
+from rag.export import reference
 from rag.ingest import make_article
-from rag.memo import to_markdown
+from rag.memo import Note, plain, to_markdown
 from rag.split import chunk_article, sentence_spans
 from rag.types import Answer, Citation, Hit, Source
 from ui.render import answer_html, sources_html
@@ -85,3 +87,38 @@ def test_a_cited_headline_is_marked_in_the_card_title():
     assert '<mark id="src-1">명태균, 12시간 만에 검찰 조사 마쳐<sup>[1]</sup></mark>' in html
     assert "조선일보 · 2024-11-09 00:31" in html
     assert "2024-11-09 기사 기준" in answer_html(Answer("q", text, False, tuple(citations)))
+
+
+QUOTE = "엔비디아 주가가 17% 폭락했다."
+
+
+@pytest.mark.parametrize("text, author, shown", [
+    (QUOTE, "석남준 기자", "석남준 기자"),  # a Korean RSS feed's author
+    (QUOTE, "실리콘밸리=오로라 기자", "실리콘밸리=오로라 기자"),  # with the dateline
+    (f"더지엠뉴스 김완석 기자 | {QUOTE}", None, "김완석 기자"),  # read from the text's byline
+    (QUOTE, "석남준", "석남준 기자"),  # a bare name (and what an index built before kept of a byline)
+    (QUOTE, "실리콘밸리=오로라", "실리콘밸리=오로라 기자"),
+    (QUOTE, "홍길동·김철수 기자", "홍길동·김철수 기자"),  # several reporters
+    (QUOTE, "홍길동·김철수", "홍길동·김철수 기자"),
+    (QUOTE, "워싱턴=김원장 특파원", "워싱턴=김원장 특파원"),  # another role is not also 기자
+    (QUOTE, "연합뉴스", "연합뉴스"),  # agencies and desks sign as themselves
+    (QUOTE, "AFP", "AFP"),
+    (QUOTE, "편집부", "편집부"),
+    (QUOTE, "온라인뉴스팀", "온라인뉴스팀"),
+    (QUOTE, "John Doe", "John Doe"),  # a Latin-script byline takes no Korean title
+    (QUOTE, "By Jane Smith", "Jane Smith"),
+    (QUOTE, "홍길동 기자 hong@news.example", "홍길동 기자"),
+])
+def test_a_reporter_is_named_once_in_every_place_an_article_is_referred_to(text, author, shown):
+    article = make_article(text, "news/a.jsonl", line=3, title="엔비디아 폭락", url="https://news.example/nvidia",
+                           outlet="조선일보", date="2025-01-25T10:15:00+09:00", **({"author": author} if author else {}))
+    start = text.index(QUOTE)
+    citation = Citation(1, article, QUOTE, chunk_article(article, 400, 0)[0], start, start + len(QUOTE))
+    answer = Answer("엔비디아 주가는?", "17% 폭락했다 [1].", False, (citation,))
+    line = f"엔비디아 폭락 — 조선일보, {shown}, 2025-01-25 10:15. https://news.example/nvidia"
+    assert reference(article) == line
+    assert f'<div class="meta">조선일보 · {shown} · 2025-01-25 10:15 · <a href=' in sources_html(answer)
+    assert f"엔비디아 폭락 — 조선일보 · {shown} · 2025-01-25 10:15 (https://news.example/nvidia)" in answer_html(answer)
+    assert f"\n[1] {line}\n" in to_markdown(answer)
+    assert f"\n[1] {line}\n" in plain([Note.of(answer)])
+    assert "기자 기자" not in to_markdown(answer) + plain([Note.of(answer)]) + sources_html(answer)

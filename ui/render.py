@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from rag import Answer, Article, Citation, Hit, dates, location, when
+from rag import Answer, Article, Citation, Hit, dates, location, reporter, when
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -61,8 +61,7 @@ def sources_html(answer: Answer | None) -> str:
 
 
 def byline(article: Article) -> str:
-    reporter = f"{article.author} 기자" if article.author else None
-    return " · ".join(x for x in (article.outlet, reporter, dates.shown(article.date)) if x)
+    return " · ".join(x for x in (article.outlet, reporter(article.author), dates.shown(article.date)) if x)
 
 
 def _where(article: Article) -> str:
