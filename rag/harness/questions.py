@@ -224,7 +224,7 @@ def run_real_retrieval(config: Config, path: Path, corpus: str | None = None, ar
         articles = corpus_articles(name, config, [q for q in everything if q.corpus == name], articles_limit)
         folder = config.cache_dir / "eval" / f"real-{name}{f'-{articles_limit}' if articles_limit else ''}"
         index = build_index(articles, folder, embedder, config)
-        ids = {where(a): a.id for a in index.articles.values()}
+        ids = {where(a): a.id for a in index.all_articles()}
         asked = [Question(q.id, q.question, (), ids[q.gold[0]]) for q in everything
                  if q.corpus == name and q.answerable and not q.history and q.gold and q.gold[0] in ids]
         report["retrieval"][name] = {"n": len(asked), **retrieval_scores(index, embedder, asked, config)}
