@@ -48,8 +48,9 @@ def _say(message: str) -> None:
 
 
 def cmd_index(args, config: Config) -> int:
-    from .load import load_embedder, update_index
+    from .load import load_embedder, reach_store, update_index
 
+    reach_store(config)
     embedder = load_embedder(config, _say)
     result = update_index(config, embedder, args.paths, args.rebuild, _progress())
     for problem in result.problems:
@@ -63,8 +64,9 @@ def cmd_index(args, config: Config) -> int:
 
 
 def cmd_embed(args, config: Config) -> int:
-    from .load import load_embedder
+    from .load import load_embedder, reach_store
 
+    reach_store(config)
     return _embed(config, load_embedder(config, _say))
 
 

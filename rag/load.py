@@ -30,6 +30,7 @@ Progress = Callable[[str], None]
 
 
 def load_pipeline(config: Config, progress: Progress = log.info) -> Pipeline:
+    reach_store(config)
     embedder = load_embedder(config, progress)
     index = open_index(config, embedder, progress)
     return Pipeline(config, index, embedder, load_generator(config, progress))
@@ -93,7 +94,7 @@ def update_index(config: Config, embedder: Embedder, paths: Iterable[Path | str]
         return index_paths(paths, config.index_dir, embedder, config.settings, rebuild, progress, embed=False, load=False)
     from .stores.pg_write import update
 
-    return update(config.store, identity(embedder, config.settings), read_paths(paths), paths, config.settings, rebuild, progress)
+    return update(config.store, identity(embedder, config.settings), read_paths(paths), paths, config.settings, rebuild, progress, load=False)
 
 
 def embed_backlog(config: Config, embedder: Embedder, progress=None) -> CatchUp:
@@ -105,3 +106,12 @@ def embed_backlog(config: Config, embedder: Embedder, progress=None) -> CatchUp:
     from .stores.pg_queue import work
 
     return work(config.store, expected, embedder, progress)
+
+
+def reach_store(config: Config) -> None:
+    """Connect to a PostgreSQL store once, before any model loads: a server that is down or
+    refuses the login is told in one line at once, not after half a minute of loading."""
+    if config.store is not None:
+        from .stores.pg_schema import connect
+
+        connect(config.store).close()

@@ -38,9 +38,19 @@ class _Catalog:
 
 
 def update(spec: StoreSpec, expected: Identity, report: IngestReport, paths: list[Path], settings: Settings,
-           rebuild: bool = False, progress=None) -> IndexResult:
+           rebuild: bool = False, progress=None, load: bool = True) -> IndexResult:
     """Bring the store up to date with `report` (read from `paths`), as `index.write_report`
-    does a folder; the tables are made on first use (or anew, with `rebuild`)."""
+    does a folder; the tables are made on first use (or anew, with `rebuild`). With `load`,
+    `result.index` is the store opened."""
+    result = _update(spec, expected, report, paths, settings, rebuild, progress)
+    if load:
+        from .postgres import PostgresStore
+
+        result.index = PostgresStore.open(spec, expected)
+    return result
+
+
+def _update(spec, expected, report, paths, settings, rebuild, progress) -> IndexResult:
     import psycopg
 
     with pg_schema.connect(spec) as conn:

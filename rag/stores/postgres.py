@@ -166,7 +166,7 @@ class PostgresStore:
     def update(self, report, paths: list[Path], settings, rebuild: bool = False, progress=None):
         from .pg_write import update
 
-        result = update(self.spec, self.identity, report, paths, settings, rebuild, progress)
+        result = update(self.spec, self.identity, report, paths, settings, rebuild, progress, load=False)
         result.index = self.refresh()
         return result
 
