@@ -14,27 +14,16 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import segment, store, vectors
 from .embed import Embedder
+from .stores.base import CatchUp, Progress
 
 log = logging.getLogger(__name__)
 BATCH = 8  # chunks per embedding call: small, so a paused run (an answer is being written) yields the cores within seconds
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-@dataclass
-class CatchUp:
-    """What a `catch_up` did: chunks embedded, still pending, and why it stopped early."""
-
-    embedded: int = 0
-    pending: int = 0
-    busy: bool = False  # another process holds the embedding lock and will do the work
-    stopped: bool = False
 
 
 def catch_up(

@@ -20,7 +20,6 @@ import os
 import time
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import korean, reader, segment, store, vectors
@@ -29,21 +28,10 @@ from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .ingest import IngestReport, read_paths
 from .split import chunk_article
-from .stores.base import Store
+from .stores.base import IndexResult
 from .types import Article, Chunk
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class IndexResult:
-    added: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    chunks: int = 0
-    duplicates: int = 0
-    problems: list[str] = field(default_factory=list)
-    index: Store | None = None  # the store as it is after the update
 
 
 def index_paths(

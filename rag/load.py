@@ -14,16 +14,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from . import reader, store
-from .background import CatchUp, catch_up
+from .background import catch_up
 from .config import Config, ModelSpec, load_config
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import ConfigError, IndexMismatch
 from .generate import LlamaGenerator
-from .index import IndexResult, identity, index_paths
+from .index import identity, index_paths
 from .ingest import read_paths
 from .models import ensure_model
 from .pipeline import Pipeline
-from .stores.base import Store
+from .stores.base import CatchUp, IndexResult, Store
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]

@@ -23,7 +23,6 @@ from .cite import attach, is_refusal, may_be_refusal, strip_markers
 from .config import Config
 from .embed import Embedder
 from .generate import Generator
-from .index import IndexResult
 from .ingest import read_paths
 from .korean import tokens
 from .period import Period, without_time
@@ -32,7 +31,7 @@ from .prompt import REFUSAL, build_messages, coverage, group_sources
 from .question import check_question, standalone
 from .retrieve import retrieve
 from .small_talk import small_talk
-from .stores.base import Store
+from .stores.base import IndexResult, Store
 from .types import Answer, Citation, Hit, Scope, Source, Turn
 
 log = logging.getLogger(__name__)

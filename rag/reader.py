@@ -26,10 +26,9 @@ from .sparse import Postings, SparseIndex
 from .types import Article, Chunk, Scope
 
 if TYPE_CHECKING:
-    from .background import CatchUp, Progress
     from .config import Settings
     from .embed import Embedder
-    from .index import IndexResult
+    from .stores.base import CatchUp, IndexResult, Progress
     from .ingest import IngestReport
 
 

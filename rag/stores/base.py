@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -28,15 +29,36 @@ import numpy as np
 
 from ..types import Article, Chunk, Scope
 
-if TYPE_CHECKING:  # the folder's modules import this one's users; only the type checker needs them here
-    from ..background import CatchUp
+if TYPE_CHECKING:  # only the type checker needs these: they import this module's users
     from ..config import Settings
     from ..embed import Embedder
-    from ..index import IndexResult
     from ..ingest import IngestReport
     from ..store import Identity
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class IndexResult:
+    """What an update did: articles added, removed, unchanged; duplicates and problems of the input."""
+
+    added: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    duplicates: int = 0
+    problems: list[str] = field(default_factory=list)
+    index: Store | None = None  # the store as it is after the update
+
+
+@dataclass
+class CatchUp:
+    """What an embedding run did: chunks embedded, still pending, and why it stopped early."""
+
+    embedded: int = 0
+    pending: int = 0
+    busy: bool = False  # another process will do the rest (holds the folder's lock, or the claims of the queue)
+    stopped: bool = False
 
 
 @runtime_checkable

@@ -23,11 +23,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..background import CatchUp
 from ..embed import Embedder
 from ..store import Identity
 from . import pg_schema
 from .address import StoreSpec
+from .base import CatchUp
 from .postgres import literal
 
 log = logging.getLogger(__name__)

@@ -94,7 +94,7 @@ def unavailable(spec: StoreSpec, error: Exception) -> StoreError:
             f"Database '{spec.database}' does not exist at {where}: create it (`createdb -O {spec.user} {spec.database}`) "
             "and the vector extension in it (README, \"PostgreSQL\").",
             "데이터베이스가 없습니다. README의 PostgreSQL 설정 명령으로 만드세요.")
-    reason = redact(text.rsplit("failed:", 1)[-1].strip())[:160]
+    reason = redact(str(error).rsplit("failed:", 1)[-1].strip().split("\n")[0].strip())[:120]  # "Connection refused"
     return StoreUnavailable(
         f"Cannot reach {where} ({reason or type(error).__name__}): start the server, or fix the host and port of the "
         f"store ({spec.url}).",

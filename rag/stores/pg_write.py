@@ -19,12 +19,13 @@ from pathlib import Path
 
 from .. import dates, segment
 from ..config import Settings
-from ..index import IndexResult, _plan, prepare
+from ..index import _plan, prepare
 from ..ingest import IngestReport
 from ..segment import Entry
 from ..store import Identity
 from . import pg_schema
 from .address import StoreSpec
+from .base import IndexResult
 
 log = logging.getLogger(__name__)
 RETRIES = 3  # a deadlock with an embedding worker touching the same rows is retried

@@ -61,6 +61,7 @@ class _Reader:
 
 
 class PostgresStore:
+    identity: Identity
     approximate: bool
 
     def __init__(self, spec: StoreSpec, identity: Identity, reader: _Reader, stats: tuple[int, int, int, int]):
