@@ -196,12 +196,29 @@ def cmd_eval(args, config: Config) -> int:
 
 
 def cmd_bench(args, config: Config) -> int:
-    from .harness.bench import format_bench, run_bench
+    news = [p for p in args.news if p.is_file()]
+    if config.store is not None:  # the stores side by side, no language model
+        import tempfile
 
-    report = run_bench(config, [p for p in args.news if p.is_file()], args.repeats, progress=_say)
+        from .harness.archive import SIZES
+        from .harness.store_bench import format_store_bench, run_store_bench
+        from .load import load_embedder, reach_store
+
+        if not news:
+            raise RagError("`rag bench --store` compares the stores on news files: give them with --news.")
+        reach_store(config)
+        with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+            report = run_store_bench(config, load_embedder(config, _say), news, config.store, Path(tmp),
+                                     tuple(args.sizes or SIZES), _say)
+        formatted = format_store_bench(report)
+    else:
+        from .harness.bench import format_bench, run_bench
+
+        report = run_bench(config, news, args.repeats, progress=_say)
+        formatted = format_bench(report)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(format_bench(report))
+    print(formatted)
     print(f"\nJSON: {args.json}")
     return 0
 

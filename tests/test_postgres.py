@@ -208,3 +208,38 @@ def test_hnsw_is_an_option_with_its_recall_against_exact(corpus, pg_spec, fake_e
         hits, total = hits + len(set(exact) & set(approximate)), total + len(exact)
     assert hits / total >= 0.9
     assert store.nearest(fake_embedder.embed_query("환율"), 5, Scope(outlets=("한겨레",)))  # a filter still fills
+
+
+def test_the_evaluation_runs_on_either_store_with_the_folders_vectors(corpus, pg_spec, tmp_path, fake_embedder):
+    from rag.harness.eval_index import build_index, schema_of
+    from rag.harness.evaluate import Corpus, Question, retrieval_scores
+
+    articles = read_paths([corpus]).articles
+    questions = [Question(str(i), f"{a.title} 상승 마감", (), a.id) for i, a in enumerate(articles)]
+    data = Corpus(articles, questions, "test")
+    folder_config = replace(load_config(), settings=SETTINGS)
+    folder = build_index(data, tmp_path / "eval" / "test-corpus", fake_embedder, folder_config)
+    fake_embedder.reset()
+    pg_config = replace(folder_config, store=pg_spec)
+    pg = build_index(data, tmp_path / "eval" / "test-corpus", fake_embedder, pg_config)
+    assert pg.spec.schema == schema_of(tmp_path / "eval" / "test-corpus") == "rag_eval_test_corpus"
+    assert pg.pending == 0 and fake_embedder.calls == []  # every vector came from the folder's cache
+    want = retrieval_scores(folder, fake_embedder, questions, folder_config)
+    assert retrieval_scores(pg, fake_embedder, questions, pg_config) == want
+    hnsw = build_index(data, tmp_path / "eval" / "test-corpus", fake_embedder, replace(pg_config, store=replace(pg_spec, hnsw=True)))
+    scores = retrieval_scores(hnsw, fake_embedder, questions, pg_config)
+    assert 0.9 <= scores["dense_recall_vs_exact"] <= 1.0 and scores["hybrid"]["R@5"] >= want["hybrid"]["R@5"] - 0.01
+
+
+def test_the_store_benchmark_runs_at_toy_sizes(corpus, pg_spec, tmp_path, fake_embedder):
+    from rag.harness.store_bench import format_store_bench, run_store_bench
+
+    work = tmp_path / "bench"
+    work.mkdir()
+    report = run_store_bench(replace(load_config(), settings=SETTINGS), fake_embedder, [corpus / "news.jsonl", corpus / "seed.txt"],
+                             pg_spec, work, sizes=(20, 60), progress=lambda _: None)
+    assert report["ingest"].keys() == {"folder", "postgresql"} and [z["chunks"] for z in report["sizes"]] == [20, 60]
+    for z in report["sizes"]:
+        assert all(z[label]["add_one_found"] and z[label]["retrieval_ms_p95"] > 0 for label in ("folder", "postgresql", "postgresql_hnsw"))
+    table = format_store_bench(report)
+    assert "| 60 chunks | postgresql + hnsw |" in table and "not found" not in table

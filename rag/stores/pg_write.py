@@ -75,9 +75,8 @@ def _catalog(conn, spec: StoreSpec, expected: Identity) -> _Catalog:
     if pg_schema.read_identity(conn, spec) is None:
         return _Catalog()
     pg_schema.check_identity(conn, spec, expected)
-    rows = conn.execute("SELECT a.id, a.source, a.line, coalesce(array_agg(c.id ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') "
-                        "FROM rag_articles a LEFT JOIN rag_chunks c ON c.article_id = a.id GROUP BY a.id").fetchall()
-    return _Catalog({aid: Entry(source, line, tuple(chunks)) for aid, source, line, chunks in rows})
+    rows = conn.execute("SELECT id, source, line FROM rag_articles").fetchall()  # the plan needs no chunk ids
+    return _Catalog({aid: Entry(source, line, ()) for aid, source, line in rows})
 
 
 def _write(conn, spec: StoreSpec, expected: Identity, report, paths, settings, rebuild: bool, cut: segment.New) -> IndexResult:
@@ -146,3 +145,15 @@ def _published(stored: str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(stored)
     return moment if moment.tzinfo else moment.replace(tzinfo=dates.KST)
+
+
+def write_prepared(spec: StoreSpec, expected: Identity, batches) -> None:
+    """A new index of already prepared articles, one transaction per batch (the benchmark's
+    archives, as `index.write_prepared` makes them for the folder)."""
+    with pg_schema.connect(spec) as conn:
+        pg_schema.create(conn, spec, expected, rebuild=True)
+        for new in batches:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (pg_schema.WRITERS,))
+                _insert(conn, spec, expected, new.articles, list(zip(new.chunks, new.tokens, new.keys)))
+                _finish(conn)
