@@ -243,3 +243,16 @@ def test_the_store_benchmark_runs_at_toy_sizes(corpus, pg_spec, tmp_path, fake_e
         assert all(z[label]["add_one_found"] and z[label]["retrieval_ms_p95"] > 0 for label in ("folder", "postgresql", "postgresql_hnsw"))
     table = format_store_bench(report)
     assert "| 60 chunks | postgresql + hnsw |" in table and "not found" not in table
+
+
+def test_an_open_store_sees_other_writers_and_refuses_a_rebuild_with_another_model(corpus, pg_spec, tmp_path, fake_embedder):
+    first = update(pg_spec, fake_embedder, [corpus]).index
+    second = PostgresStore.open(pg_spec, identity(fake_embedder, SETTINGS))  # a second web server
+    extra = tmp_path / "extra.md"
+    extra.write_text("# 금값 급등\n" + line(5, "금값"), encoding="utf-8")
+    first.update(read_paths([extra]), [extra], SETTINGS)
+    assert second.refresh() is not second and second.refresh().article_count == 9 and second.article_count == 8
+    assert second.refresh().refresh().version == second.refresh().version  # nothing new: the same object's version
+    update(pg_spec, FakeEmbedder(model_id="other"), [corpus], rebuild=True)
+    with pytest.raises(IndexMismatch, match="built with model_id = 'other'"):
+        second.refresh()

@@ -42,7 +42,8 @@ class StoreSpec:
         >>> parse("postgresql://rag@127.0.0.1:5433/news?hnsw=1", "--store").url
         'postgresql://rag@127.0.0.1:5433/news?hnsw=true'
         """
-        options = "&".join(o for o in (self.hnsw and "hnsw=true", self.schema != "public" and f"schema={self.schema}") if o)
+        options = "&".join(o for o in (self.hnsw and "hnsw=true", self.hnsw and self.ef_search != 100 and f"ef_search={self.ef_search}",
+                                       self.schema != "public" and f"schema={self.schema}") if o)
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}" + (f"?{options}" if options else "")
 
 

@@ -39,6 +39,15 @@ def work(spec: StoreSpec, identity: Identity, embedder: Embedder, progress: Call
          stop: threading.Event | None = None) -> CatchUp:
     """Claim, embed and store batches until no chunk is left to claim (or `stop` is set).
     `busy` in the result: chunks are left, claimed by other workers that will finish them."""
+    import psycopg
+
+    try:
+        return _work(spec, identity, embedder, progress, stop)
+    except psycopg.OperationalError as e:  # the server went away meanwhile: what was stored stays
+        raise pg_schema.unavailable(spec, e) from None
+
+
+def _work(spec: StoreSpec, identity: Identity, embedder: Embedder, progress, stop) -> CatchUp:
     me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     done = CatchUp()
     with pg_schema.connect(spec, autocommit=True) as conn:

@@ -119,6 +119,10 @@ def check_identity(conn, spec: StoreSpec, expected: Identity) -> Identity:
     wanted, built = stored_identity(expected), read_identity(conn, spec)
     if built is None:
         raise IndexMissing(f"No index in {spec.url}: run `rag index PATH` with this store.", "색인이 없습니다")
+    return same_identity(spec, wanted, built)
+
+
+def same_identity(spec: StoreSpec, wanted: Identity, built: Identity) -> Identity:
     if built != wanted:
         raise IndexMismatch(
             f"The index in {spec.url} was built with {'; '.join(wanted.differences(built))}. Rebuild it with "
@@ -139,8 +143,11 @@ def create(conn, spec: StoreSpec, expected: Identity, rebuild: bool) -> None:
         if built is not None and not rebuild:
             check_identity(conn, spec, expected)
             return
+        # the version goes on counting across a rebuild: an open store must not take the new index for its old one
+        version = conn.execute("SELECT version FROM rag_stats").fetchone()[0] if built is not None else 0
         conn.execute(DROP)
         conn.execute(TABLES.replace("{dim}", str(int(expected.dim))))
+        conn.execute("UPDATE rag_stats SET version = %s", (version + 1,))
         conn.execute("INSERT INTO rag_identity (identity) VALUES (%s)", (json.dumps(asdict(stored_identity(expected))),))
         log.info("created the index tables in %s", spec.url)
 

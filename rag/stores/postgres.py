@@ -117,7 +117,12 @@ class PostgresStore:
 
     def refresh(self) -> PostgresStore:
         stats = _stats(self._reader)
-        return self if stats[3] == self.version else PostgresStore(self.spec, self.identity, self._reader, stats)
+        if stats[3] == self.version:
+            return self
+        # changed: a rebuild by another process may have changed what the store was built with
+        built = self._reader.run("SELECT identity FROM rag_identity")[0][0]
+        pg_schema.same_identity(self.spec, self.identity, Identity(**built))
+        return PostgresStore(self.spec, self.identity, self._reader, stats)
 
     # --- search ----------------------------------------------------------------------
     def keyword(self, words: list[str], n: int, scope: Scope | None = None) -> dict[int, float]:
