@@ -33,6 +33,7 @@ from . import pg_schema
 from .address import StoreSpec
 
 ARTICLE = "a.id, a.title, a.body, a.source, a.line, a.outlet, a.author, a.url, a.date"
+_JOIN = "JOIN rag_articles a ON a.id = c.article_id"  # only with a scope
 
 
 class _Reader:
@@ -147,10 +148,12 @@ class PostgresStore:
     def nearest(self, vector: np.ndarray, n: int, scope: Scope | None = None, exact: bool = False) -> dict[int, float]:
         where, params = _where(scope)
         approximate = self.spec.hnsw and not exact
-        settings = ((f"SET LOCAL hnsw.ef_search = {int(self.spec.ef_search)}", "SET LOCAL hnsw.iterative_scan = relaxed_order")
+        # asked for HNSW, get HNSW: on a small store the planner would rather scan (and be exact)
+        settings = ((f"SET LOCAL hnsw.ef_search = {int(self.spec.ef_search)}", "SET LOCAL hnsw.iterative_scan = relaxed_order",
+                     "SET LOCAL enable_seqscan = off")
                     if approximate else ("SET LOCAL enable_indexscan = off",) if self.spec.hnsw else ())
         rows = self._reader.run(f"""
-            SELECT c.id, -(c.embedding <#> %(v)s::vector) FROM rag_chunks c JOIN rag_articles a ON a.id = c.article_id
+            SELECT c.id, -(c.embedding <#> %(v)s::vector) FROM rag_chunks c {_JOIN if where else ''}
             WHERE c.embedding IS NOT NULL {where}
             ORDER BY c.embedding <#> %(v)s::vector {'' if approximate else ', c.id'} LIMIT %(n)s""",
             {**params, "v": literal(vector), "n": n}, settings)
