@@ -1,7 +1,8 @@
 """Embedding in the background: every chunk the index holds without a vector gets one.
 
-Runs after the keyword index is written (index.py), in `rag index` or in a thread of the
-chat server (`Background`), holding only the embedding lock: uploads and other `rag index`
+This is the folder store's backlog (PostgreSQL's is a queue: stores/pg_queue.py); `Background`
+runs either store's in a thread. Runs after the keyword index is written (index.py), in `rag
+index` or in a thread of the chat server (`Background`), holding only the embedding lock: uploads and other `rag index`
 runs go on meanwhile, and questions are answered with the vectors there are. Vectors are
 written at least every `vectors.FLUSH_SECONDS` (vectors.py), so a kill -9 loses at most that
 much work, and the next run picks up what is missing.
@@ -13,27 +14,16 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import segment, store, vectors
 from .embed import Embedder
+from .stores.base import CatchUp, Progress
 
 log = logging.getLogger(__name__)
 BATCH = 8  # chunks per embedding call: small, so a paused run (an answer is being written) yields the cores within seconds
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-@dataclass
-class CatchUp:
-    """What a `catch_up` did: chunks embedded, still pending, and why it stopped early."""
-
-    embedded: int = 0
-    pending: int = 0
-    busy: bool = False  # another process holds the embedding lock and will do the work
-    stopped: bool = False
 
 
 def catch_up(
@@ -110,11 +100,12 @@ def _embed(todo, embedder: Embedder, where: Path, progress: Progress | None, sto
 
 
 class Background:
-    """`catch_up` in a thread of this process, with its progress for a page to show; it waits
-    while `paused()` (an answer is being written) and stops with the process."""
+    """A store's `embed_pending` in a thread of this process, with its progress for a page to
+    show; it waits while `paused()` (an answer is being written) and stops with the process.
+    `work(progress, stop)` is that call (the pipeline's current store, whichever it is)."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder, expected: store.Identity):
-        self._args = (index_dir, embedder, expected)
+    def __init__(self, work: Callable[[Progress, threading.Event], CatchUp]):
+        self._work = work
         self._thread: threading.Thread | None = None
         self._again = threading.Event()  # chunks were added while a run was finishing
         self._free = threading.Event()
@@ -137,7 +128,7 @@ class Background:
             self._again.clear()
             self.started, self.done, self.total = time.monotonic(), 0, 0
             try:
-                self.result = catch_up(*self._args, progress=self._progress, stop=self.stop)
+                self.result = self._work(self._progress, self.stop)
             except Exception:  # the index stays searchable by keyword; the next start retries
                 log.exception("background embedding failed")
                 return

@@ -9,27 +9,25 @@ Errors are printed as one actionable line and exit with code 1; --debug shows tr
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
 import time
 from pathlib import Path
 
-from . import __version__
+from .arguments import parser
 from .config import Config, load_config
 from .errors import RagError
-from .memo import MEMO_STYLES
 
 log = logging.getLogger("rag")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(message)s")
     try:
-        config = load_config(args.config, args.profile, getattr(args, "index_dir", None))
-        return args.run(args, config) or 0
+        config = load_config(args.config, args.profile, getattr(args, "index_dir", None), store=getattr(args, "store", None))
+        return COMMANDS[args.run](args, config) or 0
     except RagError as e:
         if args.debug:
             raise
@@ -45,109 +43,38 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--profile", help="model profile from models.yaml (default: default)")
-    common.add_argument("--config", type=Path, help="path to models.yaml (default: the project's)")
-    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    with_index = argparse.ArgumentParser(add_help=False)
-    with_index.add_argument("--index-dir", type=Path, help="index folder (default: index/ in the project)")
-
-    parser = argparse.ArgumentParser(prog="rag", description="Local Q&A over Korean news articles.", parents=[common])
-    parser.add_argument("--version", action="version", version=f"rag {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("index", parents=[common, with_index], help="add or update articles in the index")
-    p.add_argument("paths", nargs="+", type=Path, help=".txt, .md or .jsonl files, or folders of them")
-    p.add_argument("--rebuild", action="store_true", help="start a new index from these paths only")
-    p.set_defaults(run=cmd_index)
-
-    p = sub.add_parser("ask", parents=[common, with_index], help="answer a question with citations")
-    p.add_argument("question", nargs="?", help="the question (or give --batch)")
-    p.add_argument("--json", action="store_true", help="print the answer, citations, hits, timings and memo as one line of JSON")
-    p.add_argument("--since", metavar="DATE", help="only articles published on or after this day (2024-10-01)")
-    p.add_argument("--until", metavar="DATE", help="only articles published on or before this day")
-    p.add_argument("--source", action="append", default=[], metavar="OUTLET", help="only this outlet's articles (repeatable), e.g. 조선일보")
-    p.add_argument("--today", metavar="DATE", help='the day "어제", "지난주" count from (default: the newest article\'s day)')
-    p.add_argument("--history", action="append", default=[], metavar="Q",
-                   help="an earlier question of the conversation (repeatable, oldest first); it is answered again so the question can follow up on it")
-    p.add_argument("--history-file", type=Path, metavar="FILE", help="earlier turns: what earlier `rag ask --json` calls printed")
-    p.add_argument("--batch", metavar="FILE", help="answer each line of FILE (- for stdin): a question, or a JSON request "
-                   '{"question", "history", "since", "until", "source"}; prints one JSON object per line')
-    p.add_argument("--memo-style", choices=MEMO_STYLES, default="numbered", help="references as [1] (default) or footnotes [^1]")
-    p.set_defaults(run=cmd_ask)
-
-    p = sub.add_parser("chat", parents=[common, with_index], help="serve the chat page")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--auth", metavar="USER:PASSWORD", help="login for the page and the API (or set RAG_AUTH); required off 127.0.0.1")
-    p.add_argument("--no-auth", action="store_true", help="serve a non-local address without a login (not advised)")
-    p.set_defaults(run=cmd_chat)
-
-    p = sub.add_parser("eval", parents=[common], help="measure answer quality on a question set (real-question JSONL or SQuAD/KorQuAD)")
-    p.add_argument("file", type=Path, help="eval/real-questions.jsonl, or SQuAD-format JSON (e.g. ../shared/eval/korquad/KorQuAD_v1.0_dev.json)")
-    p.add_argument("--split", choices=["tune", "test", "all"], default="all", help="real questions: which half to ask")
-    p.add_argument("--corpus", choices=["bundled", "news", "news-dated"], help="real questions: only those over this corpus")
-    p.add_argument("--strip-dates", action="store_true", help="real questions: ask dated ones without their time words")
-    p.add_argument("--articles", type=int, metavar="N",
-                   help="real questions: index only N news articles (the gold ones and a fixed sample of the rest)")
-    p.add_argument("--retrieval", action="store_true", help="real questions: only rank the gold articles (no language model)")
-    p.add_argument("--sample", type=int, default=300, help="questions sampled for retrieval and answers")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--answers", type=int, nargs="?", const=100, default=0, metavar="N",
-                   help="also answer the first N sampled questions (default 100) and score them")
-    p.add_argument("--unanswerable", type=int, default=0, metavar="K",
-                   help="ask K questions with their gold paragraph removed; report the refusal rate")
-    p.add_argument("--paragraphs", type=int, help="index only the first N paragraphs (quick runs)")
-    p.add_argument("--eval-dir", type=Path, help="where the evaluation index is kept (default: in the model cache)")
-    p.add_argument("--json", type=Path, help="write every number, setting and answer to this file")
-    p.set_defaults(run=cmd_eval)
-
-    p = sub.add_parser("bench", parents=[common], help="measure latency, throughput and memory (prints a table, writes JSON)")
-    p.add_argument("--news", type=Path, nargs="*", default=sorted((Path(__file__).resolve().parent.parent.parent / "shared/news").glob("*.jsonl")),
-                   help="news .jsonl files for the archive section (default: ../shared/news; none: skip it)")
-    p.add_argument("--repeats", type=int, default=1, help="times the seed questions are asked")
-    p.add_argument("--json", type=Path, default=Path("artifacts/bench.json"), help="where to write the numbers")
-    p.set_defaults(run=cmd_bench)
-
-    models = sub.add_parser("models", help="fetch or list models").add_subparsers(dest="action", required=True)
-    p = models.add_parser("pull", parents=[common], help="fetch and verify the profile's models")
-    p.set_defaults(run=cmd_models_pull)
-    p = models.add_parser("list", parents=[common], help="list models and whether they are present")
-    p.set_defaults(run=cmd_models_list)
-    return parser
-
-
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
 def cmd_index(args, config: Config) -> int:
-    from .background import catch_up, eta
-    from .index import identity, index_paths
-    from .load import load_embedder
+    from .load import load_embedder, reach_store, update_index
 
+    reach_store(config)
     embedder = load_embedder(config, _say)
-    started = time.monotonic()
-    shown = 0.0
-
-    def progress(stage: str, done: int, total: int) -> None:
-        nonlocal shown
-        if stage == "embed" and (time.monotonic() - shown > 5 or done == total):
-            shown = time.monotonic()
-            _say(f"  {eta(done, total, time.monotonic() - started)} ({done}/{total} chunks)")
-
-    result = index_paths(args.paths, config.index_dir, embedder, config.settings, args.rebuild, progress, embed=False, load=False)
+    result = update_index(config, embedder, args.paths, args.rebuild, _progress())
     for problem in result.problems:
         _say(f"경고 / warning: {problem}")
     print(
         f"키워드 검색 가능 / searchable by keyword: {result.added} added, {result.removed} removed, {result.unchanged} unchanged, "
-        f"{result.duplicates} duplicates skipped; {result.chunks} chunks in {config.index_dir}",
+        f"{result.duplicates} duplicates skipped; {result.chunks} chunks in {_where(config)}",
         flush=True,
     )
-    started = time.monotonic()
+    return _embed(config, embedder)
+
+
+def cmd_embed(args, config: Config) -> int:
+    from .load import load_embedder, reach_store
+
+    reach_store(config)
+    return _embed(config, load_embedder(config, _say))
+
+
+def _embed(config: Config, embedder) -> int:
+    from .load import embed_backlog
+
     try:
-        done = catch_up(config.index_dir, embedder, identity(embedder, config.settings), progress)
+        done = embed_backlog(config, embedder, _progress())
     except KeyboardInterrupt:
         _say("중단됨 / stopped: what was embedded is kept; run `rag index` again to go on.")
         return 130
@@ -156,6 +83,25 @@ def cmd_index(args, config: Config) -> int:
     else:
         print(f"의미 검색 색인 완료 / embedded: {done.embedded} chunks")
     return 0
+
+
+def _progress():
+    """Embedding progress on stderr, every 5 s, with the time left."""
+    from .background import eta
+
+    started, shown = time.monotonic(), 0.0
+
+    def progress(stage: str, done: int, total: int) -> None:
+        nonlocal shown
+        if stage == "embed" and (time.monotonic() - shown > 5 or done == total):
+            shown = time.monotonic()
+            _say(f"  {eta(done, total, time.monotonic() - started)} ({done}/{total} chunks)")
+
+    return progress
+
+
+def _where(config: Config) -> str:
+    return config.store.url if config.store else str(config.index_dir)
 
 
 def cmd_ask(args, config: Config) -> int:
@@ -250,12 +196,29 @@ def cmd_eval(args, config: Config) -> int:
 
 
 def cmd_bench(args, config: Config) -> int:
-    from .harness.bench import format_bench, run_bench
+    news = [p for p in args.news if p.is_file()]
+    if config.store is not None:  # the stores side by side, no language model
+        import tempfile
 
-    report = run_bench(config, [p for p in args.news if p.is_file()], args.repeats, progress=_say)
+        from .harness.archive import SIZES
+        from .harness.store_bench import format_store_bench, run_store_bench
+        from .load import load_embedder, reach_store
+
+        if not news:
+            raise RagError("`rag bench --store` compares the stores on news files: give them with --news.")
+        reach_store(config)
+        with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+            report = run_store_bench(config, load_embedder(config, _say), news, config.store, Path(tmp),
+                                     tuple(args.sizes or SIZES), _say)
+        formatted = format_store_bench(report)
+    else:
+        from .harness.bench import format_bench, run_bench
+
+        report = run_bench(config, news, args.repeats, progress=_say)
+        formatted = format_bench(report)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(format_bench(report))
+    print(formatted)
     print(f"\nJSON: {args.json}")
     return 0
 
@@ -288,6 +251,9 @@ def cmd_models_list(args, config: Config) -> int:
         print(f"{spec.kind:8} {spec.name:36} {spec.source:10} {state:10} {model_path(spec, config.cache_dir)}")
     return 0
 
+
+COMMANDS = {"index": cmd_index, "embed": cmd_embed, "ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval, "bench": cmd_bench,
+            "models_pull": cmd_models_pull, "models_list": cmd_models_list}
 
 if __name__ == "__main__":
     sys.exit(main())

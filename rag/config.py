@@ -1,8 +1,10 @@
 """The one Config object: models.yaml (models, profiles, settings) plus command-line overrides.
 
 Validated at load; every error names the bad key and says how to fix it. This is the only
-module that reads the environment: RAG_CACHE_DIR (where models are stored) and RAG_AUTH
-(the chat page's login).
+module that reads the environment: RAG_CACHE_DIR (where models are stored), RAG_AUTH (the
+chat page's login) and RAG_STORE (where the index lives). A PostgreSQL store's password is
+read by libpq from PGPASSWORD or PGPASSFILE, or from `password_file` when connecting:
+never held here (stores/address.py).
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
+from .stores.address import StoreSpec
+from .stores.address import parse as parse_store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODELS_YAML = PROJECT_ROOT / "models.yaml"
@@ -101,6 +105,7 @@ class Config:
     settings: Settings = field(default_factory=Settings)
     profiles: tuple[str, ...] = ()  # every profile in models.yaml, for choosing one in the UI
     auth: str | None = None  # "USER:PASSWORD" for the chat page, from RAG_AUTH
+    store: StoreSpec | None = None  # a PostgreSQL store; None: the folder `index_dir`
     source: Path = DEFAULT_MODELS_YAML
 
 
@@ -109,8 +114,10 @@ def load_config(
     profile: str | None = None,
     index_dir: Path | str | None = None,
     cache_dir: Path | str | None = None,
+    store: str | None = None,
 ) -> Config:
-    """Read models.yaml and pick a profile; arguments override the file."""
+    """Read models.yaml and pick a profile; arguments override the file (and RAG_STORE, for
+    the store: `store` from --store, then RAG_STORE, then models.yaml's `store:`)."""
     path = Path(path) if path else DEFAULT_MODELS_YAML
     raw = _read_yaml(path)
     models = {name: _model_spec(name, entry, path) for name, entry in _section(raw, "models", path).items()}
@@ -136,8 +143,23 @@ def load_config(
         settings=_settings(raw.get("settings") or {}, path),
         profiles=tuple(profiles),
         auth=os.environ.get("RAG_AUTH") or None,
+        store=_store(store, raw, path, index_dir),
         source=path,
     )
+
+
+def _store(given: str | None, raw: dict, path: Path, index_dir) -> StoreSpec | None:
+    """The store named by --store, else --index-dir's folder, else RAG_STORE, else models.yaml."""
+    if given is not None:
+        spec = parse_store(given, "--store")
+        if spec is not None and index_dir is not None:
+            raise ConfigError(f"--index-dir names a folder index and --store names {spec.url}: give one of them.")
+        return spec
+    if index_dir is not None:
+        return None
+    if os.environ.get("RAG_STORE"):
+        return parse_store(os.environ["RAG_STORE"], "RAG_STORE")
+    return parse_store(raw.get("store"), f"{path}: store")
 
 
 def _read_yaml(path: Path) -> dict:

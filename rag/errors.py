@@ -50,3 +50,9 @@ class IndexMissing(StoreError):
 
 class IndexMismatch(StoreError):
     """The index was built by another embedding model, chunking, tokenizer or schema."""
+
+
+class StoreUnavailable(StoreError):
+    """A database store cannot be reached, refuses the login, or lacks its database or extension."""
+
+    korean_default = "데이터베이스에 연결할 수 없습니다. 서버와 설정을 확인하세요."

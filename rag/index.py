@@ -1,7 +1,7 @@
 """Indexing: read files, chunk and tokenize what is new into a segment (searchable by BM25
 within seconds), then embed it in the background (`catch_up`). See store.py for the files.
 
-This is the only module that writes an index: through `index_paths`/`index_report` for
+This is the only module that writes a folder index (stores/pg_write.py writes PostgreSQL's): through `index_paths`/`index_report` for
 articles, and `copy_index` for a derived copy (the evaluation's index without some
 articles). Each write holds the index's lock, for seconds; embedding holds only the
 embedding lock, so uploads and other `rag index` runs go on while it runs, and its vectors
@@ -20,7 +20,6 @@ import os
 import time
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import korean, reader, segment, store, vectors
@@ -29,20 +28,10 @@ from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .ingest import IngestReport, read_paths
 from .split import chunk_article
+from .stores.base import IndexResult
 from .types import Article, Chunk
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class IndexResult:
-    added: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    chunks: int = 0
-    duplicates: int = 0
-    problems: list[str] = field(default_factory=list)
-    index: reader.Index | None = None
 
 
 def index_paths(
@@ -77,6 +66,17 @@ def index_report(
     """Index articles already read (`paths` are what was read, for finding removed files).
     `base`, the caller's open index, saves reading again what it already holds."""
     expected = identity(embedder, settings)
+    result = write_report(report, paths, index_dir, expected, settings, rebuild, progress)
+    if embed:
+        catch_up(index_dir, embedder, expected, progress)
+    if load:
+        result.index = reader.open_index(index_dir, expected, previous=base)
+    return result
+
+
+def write_report(report: IngestReport, paths: list[Path], index_dir: Path, expected: store.Identity, settings: Settings,
+                 rebuild: bool = False, progress: Progress | None = None) -> IndexResult:
+    """The keyword half of `index_report`: a segment for what is new, under the lock."""
     with store.lock(index_dir):
         fresh = rebuild or not store.exists(index_dir)
         catalog = store.empty_catalog(index_dir, expected) if fresh else store.read_catalog(index_dir, expected)
@@ -84,10 +84,6 @@ def index_report(
         if fresh or new or result.removed:
             catalog = store.write(index_dir, catalog, keep, prepare(new, catalog.generation.next_chunk_id, settings, progress))
     result.chunks = sum(len(e.chunks) for e in catalog.entries.values())
-    if embed:
-        catch_up(index_dir, embedder, expected, progress)
-    if load:
-        result.index = reader.open_index(index_dir, expected, previous=base)
     return result
 
 
@@ -162,8 +158,10 @@ def identity(embedder: Embedder, settings: Settings) -> store.Identity:
     )
 
 
-def _plan(catalog: store.Catalog, report: IngestReport, paths: list[Path]) -> tuple[set[str], list[Article], IndexResult]:
-    """The ids of the index's articles that stay, the articles to add, and counts."""
+def _plan(catalog, report: IngestReport, paths: list[Path]) -> tuple[set[str], list[Article], IndexResult]:
+    """The ids of the index's articles that stay, the articles to add, and counts. `catalog`
+    is anything with `entries` ({article id: Entry} of the live articles): the folder's
+    `store.Catalog`, or the rows of a PostgreSQL store, so both plan alike."""
     read = set(report.files)
     keep = {aid for aid, e in catalog.entries.items() if e.source not in read and not _vanished_under(e.source, paths)}
     result = IndexResult(duplicates=report.duplicates, problems=report.problems)

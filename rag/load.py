@@ -1,29 +1,36 @@
-"""Loading: the models of a profile (fetched on first use) and the index, into a Pipeline.
+"""Loading: the models of a profile (fetched on first use) and the index, into a Pipeline;
+and the one place that picks the index's home, the folder or PostgreSQL (`config.store`).
 
 The default index (`Config.default_index`: the one models.yaml names) holds only articles
 that are on disk in `articles/` or `data/`, so it is built on first use and rebuilt when an
 update changed what an index records. A user's own index (`--index-dir`) is only ever
-opened: only they know which files it was built from.
+opened: only they know which files it was built from. So is a PostgreSQL store: `rag index`
+fills it.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from . import reader, store
+from .background import catch_up
 from .config import Config, ModelSpec, load_config
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import ConfigError, IndexMismatch
 from .generate import LlamaGenerator
 from .index import identity, index_paths
+from .ingest import read_paths
 from .models import ensure_model
 from .pipeline import Pipeline
+from .stores.base import CatchUp, IndexResult, Store
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 
 def load_pipeline(config: Config, progress: Progress = log.info) -> Pipeline:
+    reach_store(config)
     embedder = load_embedder(config, progress)
     index = open_index(config, embedder, progress)
     return Pipeline(config, index, embedder, load_generator(config, progress))
@@ -56,10 +63,14 @@ def load_generator(config: Config, progress: Progress = log.info) -> LlamaGenera
     return LlamaGenerator(path, model_id(config.llm), config.settings.n_ctx, config.settings.threads)
 
 
-def open_index(config: Config, embedder: Embedder, progress: Progress = log.info) -> reader.Index:
+def open_index(config: Config, embedder: Embedder, progress: Progress = log.info) -> Store:
     """Open the index; the default one is built, or rebuilt, from the articles on disk."""
     s = config.settings
     expected = identity(embedder, s)
+    if config.store is not None:
+        from .stores.postgres import PostgresStore
+
+        return PostgresStore.open(config.store, expected)
     if config.default_index and not store.exists(config.index_dir):
         progress(f"색인 만드는 중 / building the index of {config.articles_dir} (first use only)")
         index_paths([config.articles_dir], config.index_dir, embedder, s)
@@ -72,3 +83,35 @@ def open_index(config: Config, embedder: Embedder, progress: Progress = log.info
         progress("색인을 다시 만드는 중 / rebuilding the index: it was built by another version or model")
         index_paths(sources, config.index_dir, embedder, s, rebuild=True)
         return reader.open_index(config.index_dir, expected)
+
+
+def update_index(config: Config, embedder: Embedder, paths: Iterable[Path | str], rebuild: bool = False,
+                 progress=None) -> IndexResult:
+    """Bring the configured store up to date with these files: searchable by keyword on return
+    (vectors follow with `embed_backlog`). A PostgreSQL store gets its tables on first use."""
+    paths = [Path(p) for p in paths]
+    if config.store is None:
+        return index_paths(paths, config.index_dir, embedder, config.settings, rebuild, progress, embed=False, load=False)
+    from .stores.pg_write import update
+
+    return update(config.store, identity(embedder, config.settings), read_paths(paths), paths, config.settings, rebuild, progress, load=False)
+
+
+def embed_backlog(config: Config, embedder: Embedder, progress=None) -> CatchUp:
+    """Embed the configured store's chunks that have no vector yet (a PostgreSQL store: as one
+    worker of many)."""
+    expected = identity(embedder, config.settings)
+    if config.store is None:
+        return catch_up(config.index_dir, embedder, expected, progress)
+    from .stores.pg_queue import work
+
+    return work(config.store, expected, embedder, progress)
+
+
+def reach_store(config: Config) -> None:
+    """Connect to a PostgreSQL store once, before any model loads: a server that is down or
+    refuses the login is told in one line at once, not after half a minute of loading."""
+    if config.store is not None:
+        from .stores.pg_schema import connect
+
+        connect(config.store).close()

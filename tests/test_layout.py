@@ -55,9 +55,34 @@ def test_the_page_uses_only_the_names_the_library_exports():
     assert taken and taken <= {f"rag.{name}" for name in rag.__all__}
 
 
-def test_only_index_py_writes_an_index():
+def test_only_the_stores_write_an_index():
+    """The folder is written by index.py alone; PostgreSQL's rows by the store's own modules."""
     writers = {p.relative_to(ROOT).as_posix() for p in LIBRARY if calls(p) & {"store.write", "store.lock"}}
     assert writers == {"rag/index.py"}
+    sql = re.compile(r"\b(INSERT INTO|UPDATE rag_|DELETE FROM|COPY rag_|DROP TABLE|CREATE TABLE)\b")
+    writing_sql = {p.relative_to(ROOT).as_posix() for p in LIBRARY + PAGE if sql.search(p.read_text(encoding="utf-8"))}
+    assert writing_sql == {"rag/stores/pg_schema.py", "rag/stores/pg_write.py", "rag/stores/pg_queue.py"}
+
+
+def test_both_homes_honour_the_whole_store_interface():
+    from rag.reader import Index
+    from rag.stores.base import Store
+    from rag.stores.postgres import PostgresStore
+
+    members = {name for name in vars(Store) if not name.startswith("_")} | set(Store.__annotations__)
+    assert {"keyword", "nearest", "passages", "update", "embed_pending", "refresh", "pending", "identity"} <= members
+    for home in (Index, PostgresStore):  # a method or property of the class, or a declared attribute
+        missing = {m for m in members if not hasattr(home, m) and m not in getattr(home, "__annotations__", {})}
+        assert not missing, (home.__name__, missing)
+
+
+def test_the_pipeline_the_page_and_the_api_do_not_know_the_store():
+    """They reach an index only through the Store interface: no folder module, no PostgreSQL one."""
+    homes = {"rag.reader", "rag.store", "rag.segment", "rag.vectors", "rag.index", "rag.stores.postgres",
+             "rag.stores.pg_schema", "rag.stores.pg_write", "rag.stores.pg_queue"}
+    users = [ROOT / "rag" / name for name in ("pipeline.py", "retrieve.py", "conversation.py", "prompt.py", "cite.py")] + PAGE
+    knowing = {p.relative_to(ROOT).as_posix(): imports(p) & homes for p in users if imports(p) & homes}
+    assert knowing == {}
 
 
 def test_part_of_speech_tag_sets_live_only_in_korean_py():

@@ -71,7 +71,7 @@ class App:
 
     def ready_status(self) -> str:
         p = self.pipeline
-        status = f"준비됨 · 기사 {len(p.index.articles)}건 · 모델 `{p.config.llm.name}`"
+        status = f"준비됨 · 기사 {p.index.article_count}건 · 모델 `{p.config.llm.name}`"
         if self.note:
             status += f" · 최근 추가: {self.note}"
         if embedding := p.background.status():

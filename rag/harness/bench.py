@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import store
+from ..stores.base import Store
 from ..config import Config
 from ..generate import LlamaGenerator
 from ..korean import tokens
@@ -123,13 +123,13 @@ def raw_llama(generator: LlamaGenerator, prompt_tokens: int, gen_tokens: int = 1
     }
 
 
-def time_retrieval(index: store.Index, embedder, questions: list[str], config: Config) -> dict:
+def time_retrieval(index: Store, embedder, questions: list[str], config: Config) -> dict:
     times = []
     for q in questions:
         t = time.perf_counter()
         retrieve(index, embedder, q, tokens(q), config.settings)
         times.append((time.perf_counter() - t) * 1000)
-    return {"chunks": len(index.chunks), "ms": summary(times)}
+    return {"chunks": index.chunk_count, "ms": summary(times)}
 
 
 def machine() -> dict:

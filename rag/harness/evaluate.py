@@ -20,18 +20,18 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .. import reader, store
-from ..background import catch_up
 from ..config import Config
 from ..embed import Embedder
-from ..errors import StoreError
-from ..index import copy_index, identity, index_report
-from ..ingest import IngestReport, make_article
+from ..errors import ConfigError
+from ..index import copy_index
+from ..ingest import make_article
 from ..korean import tokens
 from ..load import load_embedder, load_generator
 from ..pipeline import Pipeline
 from ..retrieve import fused_hits, search_both
+from ..stores.base import Store
 from ..types import Answer
+from .eval_index import build_index
 
 log = logging.getLogger(__name__)
 MODES = {"dense": 1.0, "bm25": 0.0}  # dense_weight giving each retriever alone
@@ -78,34 +78,26 @@ def sample(questions: list[Question], n: int, seed: int) -> list[Question]:
     return rng.sample(questions, min(n, len(questions)))
 
 
-def build_index(corpus: Corpus, folder: Path, embedder: Embedder, config: Config, progress=None) -> reader.Index:
-    """Index the corpus into `folder`, reusing it when it already holds this corpus."""
-    s = config.settings
-    expected = identity(embedder, s)
-    if store.exists(folder):
-        try:
-            index = reader.open_index(folder, expected)
-            if set(index.articles) == {a.id for a in corpus.articles}:
-                catch_up(folder, embedder, expected)  # a run stopped while embedding goes on
-                return reader.refresh(index)
-        except StoreError:
-            pass  # built with other settings or damaged: build it again below
-    report = IngestReport(articles=list(corpus.articles))
-    return index_report(report, [], folder, embedder, s, rebuild=True, progress=progress).index
-
-
-def retrieval_scores(index: reader.Index, embedder: Embedder, questions: list[Question], config: Config) -> dict:
-    """R@k and MRR of the gold paragraph per retriever, ranked by article."""
+def retrieval_scores(index: Store, embedder: Embedder, questions: list[Question], config: Config) -> dict:
+    """R@k and MRR of the gold paragraph per retriever, ranked by article; on a store whose
+    dense search is approximate (HNSW), also its recall of the exact search's candidates."""
     s = config.settings
     weights = {**MODES, "hybrid": s.dense_weight}
     ranks: dict[str, list[int | None]] = {m: [] for m in weights}
+    found = wanted = 0
     for q in questions:
         dense, sparse = search_both(index, embedder, q.text, tokens(q.text), s.candidates)  # once; fused per mode
         for mode, weight in weights.items():
             hits = fused_hits(index, dense, sparse, weight, s.candidates)
             ranked = list(dict.fromkeys(h.article.id for h in hits))
             ranks[mode].append(ranked.index(q.gold) + 1 if q.gold in ranked else None)
-    return {mode: _rank_metrics(r) for mode, r in ranks.items()}
+        if index.approximate:
+            exact = index.nearest(embedder.embed_query(q.text), s.candidates, exact=True)
+            found, wanted = found + len(exact.keys() & dense.keys()), wanted + len(exact)
+    scores = {mode: _rank_metrics(r) for mode, r in ranks.items()}
+    if index.approximate:
+        scores["dense_recall_vs_exact"] = round(found / max(wanted, 1), 4)
+    return scores
 
 
 def _rank_metrics(ranks: list[int | None]) -> dict:
@@ -226,6 +218,9 @@ def run_eval(
     progress: Callable[[str], None] = log.info,
 ) -> dict:
     """The whole evaluation; returns the report (every number, the settings, models and seed)."""
+    if unanswerable and config.store is not None:
+        raise ConfigError("--unanswerable needs a copy of the index without some articles: run it on the folder store "
+                          "(without --store).")
     embedder = load_embedder(config, progress)
     corpus = load_squad(path, max_paragraphs)
     folder = eval_dir or config.cache_dir / "eval" / corpus.fingerprint
@@ -234,6 +229,7 @@ def run_eval(
                         lambda stage, done, total: progress(f"  {stage} {done}/{total}"))
     questions = sample(corpus.questions, n, seed)
     report = {
+        "store": config.store.url if config.store else "folder",
         "file": str(path), "seed": seed, "questions": len(questions), "paragraphs": len(corpus.articles),
         "models": {"llm": config.llm.name, "embedder": config.embedder.name},
         "settings": asdict(config.settings),
@@ -259,9 +255,13 @@ def run_eval(
 def format_report(report: dict) -> str:
     """The report as the lines `rag eval` prints."""
     lines = [f"{report['file']} · {report['questions']} questions (seed {report['seed']}) · "
-             f"{report['paragraphs']} paragraphs · {report['models']['llm']} / {report['models']['embedder']}",
+             f"{report['paragraphs']} paragraphs · {report['models']['llm']} / {report['models']['embedder']} · "
+             f"store {report.get('store', 'folder')}",
              "", f"{'retrieval':10} {'R@1':>7} {'R@5':>7} {'R@10':>7} {'MRR':>7}"]
     for mode, m in report["retrieval"].items():
+        if mode == "dense_recall_vs_exact":
+            lines.append(f"HNSW recall of the exact dense candidates: {m:.3f}")
+            continue
         lines.append(f"{mode:10} {m['R@1']:7.3f} {m['R@5']:7.3f} {m['R@10']:7.3f} {m['MRR']:7.3f}")
     if "answers" in report:
         a = report["answers"]

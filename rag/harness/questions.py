@@ -32,7 +32,8 @@ from ..load import load_embedder, load_generator
 from ..pipeline import Pipeline
 from ..prompt import REFUSAL
 from ..types import Answer, Article, Turn, period_dict
-from .evaluate import Corpus, Question, build_index, is_korean, retrieval_scores
+from .eval_index import build_index
+from .evaluate import Corpus, Question, is_korean, retrieval_scores
 
 NEWS = PROJECT_ROOT.parent / "shared" / "news"
 # None: the config's articles/. "news-dated": questions that name a day or a period, over both months
@@ -219,12 +220,13 @@ def run_real_retrieval(config: Config, path: Path, corpus: str | None = None, ar
     (follow-ups need the model's rewrite, so they are left out). No language model is loaded."""
     everything = load_questions(path)
     embedder = load_embedder(config, progress)
-    report = {"file": str(path), "news_articles": articles_limit or "all", "embedder": config.embedder.name, "retrieval": {}}
+    report = {"file": str(path), "news_articles": articles_limit or "all", "embedder": config.embedder.name,
+              "store": config.store.url if config.store else "folder", "retrieval": {}}
     for name in sorted({q.corpus for q in everything if corpus in (None, q.corpus)}):
         articles = corpus_articles(name, config, [q for q in everything if q.corpus == name], articles_limit)
         folder = config.cache_dir / "eval" / f"real-{name}{f'-{articles_limit}' if articles_limit else ''}"
         index = build_index(articles, folder, embedder, config)
-        ids = {where(a): a.id for a in index.articles.values()}
+        ids = {where(a): a.id for a in index.all_articles()}
         asked = [Question(q.id, q.question, (), ids[q.gold[0]]) for q in everything
                  if q.corpus == name and q.answerable and not q.history and q.gold and q.gold[0] in ids]
         report["retrieval"][name] = {"n": len(asked), **retrieval_scores(index, embedder, asked, config)}
@@ -232,10 +234,11 @@ def run_real_retrieval(config: Config, path: Path, corpus: str | None = None, ar
 
 
 def format_real_retrieval(report: dict) -> str:
-    lines = [f"{report['file']} · retrieval of the gold article ({report['embedder']})"]
+    lines = [f"{report['file']} · retrieval of the gold article ({report['embedder']}, store {report.get('store', 'folder')})"]
     for name, r in report["retrieval"].items():
         lines.append(f"{name} ({r['n']} questions): " + " · ".join(
-            f"{mode} R@1 {r[mode]['R@1']:.3f} R@5 {r[mode]['R@5']:.3f}" for mode in ("dense", "bm25", "hybrid")))
+            f"{mode} R@1 {r[mode]['R@1']:.3f} R@5 {r[mode]['R@5']:.3f}" for mode in ("dense", "bm25", "hybrid"))
+            + (f" · HNSW recall of exact {r['dense_recall_vs_exact']:.3f}" if "dense_recall_vs_exact" in r else ""))
     return "\n".join(lines)
 
 
