@@ -59,7 +59,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[common, with_store], help="measure answer quality on a question set (real-question JSONL or SQuAD/KorQuAD)")
     p.add_argument("file", type=Path, help="eval/real-questions.jsonl, or SQuAD-format JSON (e.g. ../shared/eval/korquad/KorQuAD_v1.0_dev.json)")
     p.add_argument("--split", choices=["tune", "test", "all"], default="all", help="real questions: which half to ask")
-    p.add_argument("--corpus", choices=["bundled", "news", "news-dated"], help="real questions: only those over this corpus")
+    p.add_argument("--corpus", choices=["bundled", "news", "news-dated", "news-11"], help="real questions: only those over this corpus")
     p.add_argument("--strip-dates", action="store_true", help="real questions: ask dated ones without their time words")
     p.add_argument("--articles", type=int, metavar="N",
                    help="real questions: index only N news articles (the gold ones and a fixed sample of the rest)")

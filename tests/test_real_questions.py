@@ -11,7 +11,7 @@ import pytest
 
 from rag import dates
 from rag.errors import ConfigError
-from rag.harness.questions import RealQuestion, is_right, load_questions, mentions, score
+from rag.harness.questions import CORPORA, RealQuestion, check_gold, is_right, load_questions, mentions, score
 from rag.ingest import make_article, read_paths
 from rag.period import find
 from rag.prompt import REFUSAL
@@ -21,7 +21,8 @@ from rag.types import Answer, Citation
 ROOT = Path(__file__).resolve().parent.parent
 SET = ROOT / "eval" / "real-questions.jsonl"
 ARTICLE = make_article("엔비디아 시가총액이 5930억달러 줄었다. 브로드컴은 1% 올랐다.", "articles/a.txt", line=3)
-KINDS = {"fact", "paraphrase", "why", "english", "typo", "follow-up", "adversarial", "absent-topic", "absent-detail", "chitchat", "dated"}
+KINDS = {"fact", "number", "who", "when", "paraphrase", "why", "english", "typo", "follow-up", "adversarial", "absent-topic",
+         "absent-detail", "chitchat", "dated"}
 NEWS = ROOT.parent / "shared" / "news"
 
 
@@ -90,9 +91,10 @@ def test_a_broken_line_is_named(tmp_path):
 
 def test_the_set_has_every_kind_in_both_halves():
     questions = load_questions(SET)
-    assert len(questions) >= 120 and len({q.id for q in questions}) == len(questions)
+    assert len(questions) >= 240 and len({q.id for q in questions}) == len(questions)
     kinds = Counter(q.kind for q in questions)
-    assert set(kinds) == KINDS and min(kinds.values()) >= 10 and kinds["adversarial"] >= 20
+    assert set(kinds) == KINDS and min(kinds.values()) >= 4 and kinds["adversarial"] >= 20
+    assert Counter(q.corpus for q in questions) == {"bundled": 55, "news": 85, "news-dated": 30, "news-11": 70}
     for kind in KINDS:
         assert {q.split for q in questions if q.kind == kind} == {"tune", "test"}, kind
     for q in questions:
@@ -107,6 +109,27 @@ def test_bundled_gold_lines_exist():
             lines = (ROOT / file).read_text(encoding="utf-8").splitlines()
             text = lines[int(line) - 1]
             assert all(any(mentions(text, k) for k in group) for group in q.keywords), q.id
+
+
+def test_check_gold_names_what_is_wrong():
+    article = make_article("서울시가 2025년 서울색으로 그린오로라를 골랐다.", "articles/a.txt", line=1)
+    ok = question(gold=("articles/a.txt:1",), keywords=(("그린오로라", "Green Aurora"),))
+    assert check_gold([ok, question(id="absent", kind="absent-topic", answerable=False, gold=(), keywords=(),
+                                    absent=(("서울색", "팬톤"),))], [article]) == []
+    problems = check_gold([question(id="k", gold=("articles/a.txt:1",), keywords=(("스카이코럴",),)),
+                           question(id="g", gold=("articles/b.txt:1",), keywords=()),
+                           question(id="a", answerable=False, gold=(), keywords=(), absent=(("서울 색", "그린 오로라"),))], [article])
+    assert problems == ["k: none of ['스카이코럴'] in articles/a.txt:1", "g: articles/b.txt:1 is not in the corpus",
+                        "a: 서울 색 + 그린 오로라 is in articles/a.txt:1"]
+
+
+@pytest.mark.skipif(not NEWS.is_dir(), reason="needs ../shared/news (real news, kept outside the project)")
+@pytest.mark.parametrize("corpus", ["news", "news-dated", "news-11"])
+def test_news_gold_holds_the_keywords_and_absent_words_are_absent(corpus):
+    """Every gold/topic article is in the month(s), holds every keyword group, and no article holds
+    a word combination an unanswerable question's absence was checked with."""
+    questions = [q for q in load_questions(SET) if q.corpus == corpus]
+    assert questions and check_gold(questions, read_paths(CORPORA[corpus]).articles) == []
 
 
 @pytest.mark.skipif(not NEWS.is_dir(), reason="needs ../shared/news (real news, kept outside the project)")

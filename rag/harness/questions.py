@@ -3,7 +3,7 @@
 KorQuAD's questions reuse their paragraph's words, and its "unanswerable" case is a sibling
 paragraph of the same page; people ask with paraphrases, in English, with typos, "why",
 follow-ups and small talk. `eval/real-questions.jsonl` holds such questions over the bundled
-articles and a month of real news (`../shared/news/`), with the article(s) that answer each
+articles and two months of real news (`../shared/news/`), with the article(s) that answer each
 and a few answer keywords; never article text. See `eval/README.md` for the format.
 
 A question is right when:
@@ -38,7 +38,8 @@ from .evaluate import Corpus, Question, is_korean, retrieval_scores
 NEWS = PROJECT_ROOT.parent / "shared" / "news"
 # None: the config's articles/. "news-dated": questions that name a day or a period, over both months
 CORPORA = {"bundled": None, "news": [NEWS / "chosun-2024-10.jsonl"],
-           "news-dated": [NEWS / "chosun-2024-10.jsonl", NEWS / "chosun-2024-11.jsonl"]}
+           "news-dated": [NEWS / "chosun-2024-10.jsonl", NEWS / "chosun-2024-11.jsonl"],
+           "news-11": [NEWS / "chosun-2024-11.jsonl"]}
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class RealQuestion:
     today: str | None = None  # dated questions: the day relative words count from ("어제")
     undated: str | None = None  # dated questions: the same question with its time words removed
     same_topic: tuple[str, ...] = ()  # dated questions: the topic's articles on other days (distractors)
+    absent: tuple[tuple[str, ...], ...] = ()  # unanswerable: word combinations no article of the corpus holds all of
 
     def asked(self, strip_dates: bool = False) -> str:
         return self.undated if strip_dates and self.undated else self.question
@@ -77,6 +79,7 @@ def load_questions(path: Path) -> list[RealQuestion]:
                 wrong=tuple(raw.get("wrong", ())), answerable=bool(raw["answerable"]), split=raw.get("split", "test"),
                 topic_gold=tuple(raw.get("topic_gold", ())), today=raw.get("today"), undated=raw.get("undated"),
                 same_topic=tuple(raw.get("same_topic", ())),
+                absent=tuple(tuple(words) for words in raw.get("absent", ())),
             ))
         except (ValueError, KeyError, TypeError) as e:
             raise ConfigError(f"{path}:{n}: not a question of the real-question format ({e!r}); see eval/README.md.") from None
@@ -99,6 +102,29 @@ def mentions(text: str, keyword: str) -> bool:
     before = r"(?<!\d)(?<!\d\.)" if key[:1].isdigit() else ""  # nor the end of a decimal "1.30억"
     after = r"(?![\d])" if key[-1:].isdigit() else ""
     return bool(key) and re.search(before + re.escape(key) + after, norm(text)) is not None
+
+
+def check_gold(questions: list[RealQuestion], articles: list[Article]) -> list[str]:
+    """What is wrong with the questions' references to a corpus's articles (empty when nothing):
+    a gold, topic or same-topic article that is not in it, a keyword group missing from a gold
+    article (title or text), or an `absent` word combination that some article holds in full
+    (the topic or detail an unanswerable question asks about is covered after all)."""
+    by_where = {where(a): a for a in articles}
+    problems = []
+    for q in questions:
+        for ref in (*q.gold, *q.topic_gold, *q.same_topic):
+            if ref not in by_where:
+                problems.append(f"{q.id}: {ref} is not in the corpus")
+        for ref in q.gold:
+            if (a := by_where.get(ref)) is not None:
+                for group in q.keywords:
+                    if not any(mentions(f"{a.title} {a.text}", k) for k in group):
+                        problems.append(f"{q.id}: none of {list(group)} in {ref}")
+        for words in q.absent:
+            held = [where(a) for a in articles if all(mentions(f"{a.title} {a.text}", w) for w in words)]
+            if held:
+                problems.append(f"{q.id}: {' + '.join(words)} is in {held[0]}" + (f" and {len(held) - 1} more" if held[1:] else ""))
+    return problems
 
 
 def where(article: Article) -> str:
