@@ -64,6 +64,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=int, metavar="N",
                    help="real questions: index only N news articles (the gold ones and a fixed sample of the rest)")
     p.add_argument("--retrieval", action="store_true", help="real questions: only rank the gold articles (no language model)")
+    p.add_argument("--evidence", action="store_true", help="real questions: evidence@1/@3 of the chosen sentences (no language model)")
+    p.add_argument("--fit", action="store_true", help="with --evidence: fit the evidence weights on the tune half and print them")
     p.add_argument("--sample", type=int, default=300, help="questions sampled for retrieval and answers")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--answers", type=int, nargs="?", const=100, default=0, metavar="N",

@@ -39,6 +39,26 @@ ASKS = (
 )
 
 
+# a cause clause, said outright ("딥시크 여파로", "…때문", "…로 인해"), or a purpose ("…을 찍으려고")
+CAUSE = re.compile(r"때문|영향|여파|탓|덕분|덕에|(으)?로 인(해|한)|원인|이유|배경|계기|쇼크|충격|우려|에 따른|에 따라|결과|효과|"
+                   r"위해|위한|려고|려는|목적")
+# a cause in passing: "…에서 패소하면서 … 신청했다", "물탱크가 터져 …", "폭염으로 생산량이 …"
+IN_PASSING = re.compile(r"면서|하자|되자|는 데다|(?<=[가-힣])(아|어|해|져|러)서\s")
+
+
+def what_answers(question: str) -> re.Pattern | None:
+    """How an answer gives what the question asks: a cause clause for 왜, a figure with its unit
+    for 얼마/몇, a day for 언제; None when no pattern tells (a name for 누구 is a Kiwi tag).
+
+    >>> what_answers("엔비디아 주가는 왜 떨어졌어?") is CAUSE, what_answers("몇 살이야?").search("64세") is not None
+    (True, True)
+    """
+    if asks_why(question):
+        return CAUSE
+    kind = asked_for(question)
+    return next((gives for k, _, gives in ASKS if k == kind), None)
+
+
 def asks_why(question: str) -> bool:
     """The question asks for a cause (it is asked without the worked examples, prompt.py).
 
@@ -89,6 +109,8 @@ def gives_what_asked(question: str, answer: str) -> bool:
     >>> gives_what_asked("새 사장 누구야?", "펭바이입니다."), gives_what_asked("새 사장 누구야?", "새 사장입니다.")
     (True, False)
     """
+    if asks_why(question):  # a cause clause ("…여파로", "…때문"), or one in passing ("…하면서")
+        return CAUSE.search(answer) is not None or IN_PASSING.search(answer) is not None
     kind = asked_for(question)
     if kind is None:
         return True

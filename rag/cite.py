@@ -11,6 +11,7 @@ rewritten and renumbered in order of first use, so every [n] resolves to a Citat
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from .embed import Embedder
 from .korean import NAME_TAGS, key, kiwi, tokens
 from .prompt import REFUSAL, shown_title
 from .split import sentence_spans
-from .subject import changed_subject, hangul_names, names_none_of, other_year, question_subjects
+from .subject import WINDOW_BEFORE, changed_subject, hangul_names, names_none_of, other_year, question_subjects
 from .types import Citation, Source
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
@@ -42,6 +43,11 @@ class Candidate:
     @property
     def text(self) -> str:
         return self.source.article.title if self.headline else self.source.article.text[self.start : self.end].strip()
+
+    @property
+    def before(self) -> str:
+        """The stretch of the article before it where its subject may have been named."""
+        return self.source.article.text[max(0, self.start - WINDOW_BEFORE) : self.start]
 
 
 def parse_markers(text: str) -> list[int]:
@@ -80,13 +86,15 @@ def may_be_refusal(partial: str) -> bool:
 
 
 def attach(
-    answer: str, sources: Sequence[Source], embedder: Embedder | None, settings: Settings, question: str = ""
+    answer: str, sources: Sequence[Source], embedder: Embedder | None, settings: Settings, question: str = "",
+    off_topic: frozenset[tuple[str, int]] = frozenset(), dropped: Counter | None = None,
 ) -> tuple[str, list[Citation]]:
     """Rewrite the answer's citation markers from alignment; return (text, citations).
 
     A sentence no source supports, naming a name or number that neither the sources nor
-    the question hold, or giving one subject's fact to another, is not said: every sentence
-    shown is cited.
+    the question hold, giving one subject's fact to another, or resting on a sentence that is
+    not about what was asked (`off_topic`: (article id, start) of such sentences; -1 for a
+    headline) is not said: every sentence shown is cited. `dropped` counts why sentences went.
     """
     pieces = _answer_sentences(answer)
     candidates = [Candidate(src, s, e) for src in sources for s, e in src.sentences]
@@ -104,20 +112,35 @@ def attach(
         choice = _choose(row, candidates, named, settings)
         text = strip_markers(piece)
         cand = candidates[choice] if choice is not None else None
-        if cand is None or invented(text, known) or changed_subject(text, cand, subjects, explains) or other_year(question, cand.text):
+        where = (cand.source.article.id, -1 if cand.headline else cand.start) if cand else None
+        why = _unsaid(text, cand, where, known, subjects, explains, names, question, off_topic, out)
+        if why:
+            if dropped is not None:
+                dropped[why] += 1
             continue
-        if cand.headline and invented(text, key(cand.text)):  # a title shares the names, not the story's numbers
-            continue
-        if names_none_of(names, f"{cand.source.article.title} {cand.source.article.text}"):
-            continue
-        if any(repeats(text, earlier) for earlier in out):
-            continue
-        where = (cand.source.article.id, -1 if cand.headline else cand.start)
         if where not in numbers:
             numbers[where] = len(numbers) + 1
             citations.append(_citation(numbers[where], cand))
         out.append(_with_marker(text, numbers[where]))
     return " ".join(out), citations
+
+
+def _unsaid(text: str, cand: Candidate | None, where, known: str, subjects: set[str], explains: bool, names: set[str],
+            question: str, off_topic: frozenset, out: list[str]) -> str | None:
+    """Why the answer sentence is not said (None: it is)."""
+    if cand is None:
+        return "unsupported"
+    if invented(text, known) or (cand.headline and invented(text, key(cand.text))):  # a title shares the names, not the story's numbers
+        return "invented"
+    if changed_subject(text, cand.text, cand.before, subjects, explains) or other_year(question, cand.text):
+        return "other-subject"
+    if names_none_of(names, f"{cand.source.article.title} {cand.source.article.text}"):
+        return "other-subject"
+    if where in off_topic:  # true, but not about what was asked (a distractor's sentence)
+        return "off-topic"
+    if any(repeats(text, earlier) for earlier in out):
+        return "repeat"
+    return None
 
 
 def repeats(sentence: str, earlier: str) -> bool:

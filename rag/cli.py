@@ -167,14 +167,24 @@ def _json(answer, style: str) -> str:
 def _plain(answer, style: str) -> str:
     from .memo import Note, plain
 
-    return plain([Note.of(answer)], style, questions=False).rstrip()
+    text = plain([Note.of(answer)], style, questions=False).rstrip()
+    if answer.extractive:
+        text += "\n(기사 문장을 그대로 옮겼습니다: 모델의 답이 검증을 통과하지 못했습니다.)"
+    if answer.refused and answer.evidence:  # the closest sentences, for the person to read
+        text += "\n\n가장 가까운 문장:\n" + "\n".join(f"- {e.text} ({e.article.title})" for e in answer.evidence)
+    return text
 
 
 def cmd_eval(args, config: Config) -> int:
     if args.file.suffix == ".jsonl":
         from .harness.questions import format_real, format_real_retrieval, run_real, run_real_retrieval
 
-        if args.retrieval:
+        if args.evidence:
+            from .harness.evidence import format_evidence, run_evidence
+
+            report = run_evidence(config, args.file, args.split, args.corpus, args.articles, refit=args.fit, progress=_say)
+            print(format_evidence(report))
+        elif args.retrieval:
             report = run_real_retrieval(config, args.file, args.corpus, args.articles, progress=_say)
             print(format_real_retrieval(report))
         else:

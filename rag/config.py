@@ -68,9 +68,12 @@ class Settings:
     top_k: int = 4  # chunks retrieved for the prompt
     candidates: int = 50  # per retriever, before fusion
     dense_weight: float = 0.5  # share of the dense score in the fused score (tuned on KorQuAD seed 11)
-    max_sentences: int = 6  # source sentences put in the prompt
-    anchor_sentences: int = 2  # sentences most like the question, each with the ones after it
-    sentence_window: int = 2  # sentences after an anchor: news states a fact, then its cause
+    # the evidence (evidence.py): the best sentences shown to the model, each with the neighbour
+    # that completes it; from this probability on, the best one is the answer when the model fails;
+    # below `min_relevance`, a sentence holding none of the question's words is not about it
+    evidence_sentences: int = 3
+    evidence_confident: float = 0.45
+    min_relevance: float = 0.05
     # a question is answered only if one source sentence holds this share of its content words
     # (then a model refusal is asked again) or a retrieved chunk is this similar to it; else it
     # is refused without the model. 0.35 refuses only the clearly unrelated (real-question set,

@@ -9,33 +9,31 @@ Loading models and the index is `load.py`'s job; question cleaning and follow-up
 from __future__ import annotations
 
 import collections.abc
-import itertools
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from .answer import Said, say
 from .background import Background, Progress
-from .check import cut_loop, gives_what_asked, until_loop
-from .cite import attach, is_refusal, may_be_refusal, strip_markers
 from .config import Config
 from .embed import Embedder
 from .generate import Generator
 from .ingest import read_paths
+from .evidence import rank
 from .korean import tokens
 from .period import Period, without_time
 from .period import find as find_period
-from .prompt import REFUSAL, build_messages, coverage, group_sources
+from .prompt import REFUSAL, build_messages
 from .question import check_question, standalone_steps
 from .retrieve import retrieve
 from .small_talk import small_talk
 from .stores.base import IndexResult, Store
-from .types import Answer, Citation, Hit, Scope, Source, Turn
+from .types import Answer, Evidence, Hit, Scope, Turn
 
 log = logging.getLogger(__name__)
-ANSWER_OPENING = "자료에 따르면"
 INLINE_CHUNKS = 16  # an upload this small is embedded before add_files returns (seconds)
 Steps = collections.abc.Generator[str, None, Answer]  # text pieces, then the Answer
 
@@ -84,12 +82,15 @@ class Clock:
 
 @dataclass(frozen=True)
 class Found:
-    """What a search found: hits, their sources, whether a source sentence holds most of the
-    question's words (`held`), whether anything found is about the question at all
-    (`related`: held, or a hit similar to it), and a notice for the person."""
+    """What a search found, without the model: the question's period and content words, the
+    hits, the evidence (their sentences most likely to answer, best first), whether a sentence
+    holds most of the question's words (`held`), whether anything found is about the question
+    at all (`related`: held, or a hit similar to it), and a notice for the person."""
 
+    period: Period | None
+    words: list[str]
     hits: list[Hit]
-    sources: list[Source]
+    evidence: list[Evidence]
     held: bool
     related: bool
     notice: str | None
@@ -128,114 +129,65 @@ class Pipeline:
             return Answer(question=asked, text=chat, refused=False, timings=clock.timings())
         question = yield from standalone_steps(asked, history, self.generator)
         clock.lap("rewrite")
-        reference = today or self.index.newest or date.today()
-        period = find_period(asked, reference) or find_period(question, reference)
-        # the period is a filter: its words ("10월 25일") would only pull in other days' "25일"
-        topic = without_time(question, period)
-        words = tokens(topic) or tokens(question)
-        found = self._search(question, topic, words, top_k, scope, period, reference)
+        found = self.find(question, asked, top_k, scope, today)
         clock.lap("retrieve")
-        text, citations, refusal = "", [], "unrelated"
+        said = Said(refusal="unrelated")
         if found.related:
-            text, citations, refusal = yield from self._cited_reply(question, found.sources, found.held, clock)
+            said = yield from say(self.generator, self.embedder, self.config.settings, question, found.evidence, clock.piece)
+            clock.lap("answer")
         return Answer(
             question=question,
-            text=REFUSAL if refusal else text,
-            refused=refusal is not None,
-            citations=tuple(citations),
+            text=REFUSAL if said.refusal else said.text,
+            refused=said.refusal is not None,
+            citations=said.citations,
             hits=tuple(found.hits),
             timings=clock.timings(),
             asked=asked if asked != question else None,
-            refusal=refusal,
-            period=period,
+            refusal=said.refusal,
+            period=found.period,
             notice=found.notice,
+            extractive=said.extractive,
+            evidence=tuple(found.evidence[: self.config.settings.evidence_sentences]),
+            dropped=said.dropped,
         )
 
-    def _search(self, question: str, topic: str, words: list[str], top_k: int | None, scope: Scope, period: Period | None, reference: date) -> Found:
-        """Hits, their sources, whether a source sentence holds the question's words, whether a
-        hit is similar to it, and a notice for the person: within the question's period and
-        the person's scope first; when nothing there is about the question, within the scope
-        alone, saying so.
+    def find(self, question: str, asked: str | None = None, top_k: int | None = None, scope: Scope = Scope(), today: date | None = None) -> Found:
+        """The question's period, hits and evidence (no model is asked): within the period it
+        names and the person's scope first; when nothing there is about the question, within the
+        scope alone, saying so. `asked` is what the person typed, when `question` is its
+        standalone rewrite (the period may be named in either).
 
-        Whether the articles answer is decided after generation, by the citation and answer
-        checks; before it, only a question nothing found is about is refused (an English or
+        Before the model, only a question nothing found is about is refused (an English or
         paraphrased question shares no words with its article, but is similar to it:
-        0.43-0.53 on the real-question set, against 0.28 at most for absent topics). A source
-        sentence holding most of the question's words is strong evidence the answer is there:
-        a refusal is then asked again.
+        0.43-0.53 on the real-question set, against 0.28 at most for absent topics).
         """
         s = self.config.settings
+        reference = today or self.index.newest or date.today()
+        period = find_period(asked or question, reference) or find_period(question, reference)
+        # the period is a filter: its words ("10월 25일") would only pull in other days' "25일"
+        topic = without_time(question, period)
+        words = tokens(topic) or tokens(question)
         wide = replace(scope, reference=reference)
         tries = [(narrowed(wide, period), None)] if period else []
         tries.append((wide, f"{period.label} 기사 중에는 관련 기사가 없어 전체 기간에서 찾았습니다." if period else None))
         for n, (where, notice) in enumerate(tries, 1):
             hits = retrieve(self.index, self.embedder, topic, words, s, top_k, where)
-            sources = group_sources(hits, words, s, question, self.embedder)
-            held = coverage(words, sources) >= s.min_coverage
+            evidence = rank(question, words, hits, self.embedder)
+            held = max((e.share for e in evidence), default=0.0) >= s.min_coverage
             related = held or max((h.similarity or 0.0 for h in hits), default=0.0) >= s.min_similarity
             if related or n == len(tries):
                 if not related and scope.narrows:
                     notice = "고른 기간·언론사의 기사 중에는 관련 기사가 없습니다."
-                return Found(hits, sources, held, related, notice)
-
-    def _cited_reply(self, question: str, sources: list[Source], insist: bool, clock: Clock) -> collections.abc.Generator[str, None, tuple[str, list[Citation], str | None]]:
-        """The model's reply with its citations checked, and why it is refused (None when it is not;
-        an answer no source sentence supports is not given).
-
-        Shown the worked examples the model can still mangle a name ("디닉스크" for
-        "딥시크"); when no sentence of the reply survives the citation check, it is asked
-        once more without them (if they were shown at all).
-        """
-        prompts = [build_messages(question, sources)]
-        if (plain := build_messages(question, sources, examples=False)) != prompts[0]:
-            prompts.append(plain)
-        for n, messages in enumerate(prompts):
-            if n:
-                yield "\n\n"
-            reply = yield from self._reply(messages, insist, clock)
-            clock.lap("generate")
-            if is_refusal(reply):
-                return "", [], "model"
-            text, citations = attach(cut_loop(reply), sources, self.embedder, self.config.settings, question)
-            clock.lap("cite")
-            if citations:
-                # an answer without what was asked (no age for "몇 살") is a guess from a nearby sentence
-                return (text, citations, None) if gives_what_asked(question, strip_markers(text)) else ("", [], "not-asked")
-        return "", [], "unsupported"
-
-    def _reply(self, messages: list[dict[str, str]], insist: bool, clock: Clock) -> collections.abc.Generator[str, None, str]:
-        """Stream the model's reply and return it; if `insist`, a refusal is not shown but
-        asked again with an answering opening.
-
-        When a source sentence holds the question's words the model's refusal is mostly
-        wrong (KorQuAD seed 11: 5 of 8 re-asked answers held the answer). A reply is held
-        back only while it still reads like the refusal.
-        """
-        max_tokens = self.config.settings.max_tokens
-        pieces = until_loop(self.generator.stream(messages, max_tokens))
-        held = ""
-        for piece in pieces:
-            if not piece:
-                yield piece  # a heartbeat: the reader may stop here
-            held += piece
-            if held and not may_be_refusal(held):
-                break
-        else:  # the whole reply reads like the refusal
-            if not insist:
-                return (yield from _show([held], clock))
-            held = ANSWER_OPENING
-            pieces = until_loop(self.generator.stream(messages, max_tokens, prefix=ANSWER_OPENING))
-        return (yield from _show(itertools.chain([held], pieces), clock))
+                return Found(period, words, hits, evidence, held, related, notice)
 
     def warm(self) -> None:
-        """Evaluate the prompt openings (with the worked examples, and without) before the first
-        question, so a chat's first answers do not wait for them (about 670 tokens, 8 s); load
+        """Evaluate the prompt opening (the system prompt and worked examples) before the first
+        question, so a chat's first answer does not wait for it (about 800 tokens, 9 s); load
         Kiwi and run the embedder once. Kiwi's loading holds Python's lock for about 3 s, the
         embedder's first call is seconds slower than the next: in a server, a first question
         paying for them stalled every other request (a page connecting timed out on AMD EPYC)."""
-        for examples in (True, False):
-            for _ in self.generator.stream(build_messages("", [], examples), 0):
-                pass
+        for _ in self.generator.stream(build_messages("", []), 0):
+            pass
         tokens("준비")
         self.embedder.embed_documents(["준비"])
         self.embedder.embed_query("준비")
@@ -252,17 +204,6 @@ class Pipeline:
         if index.pending:
             self.background.start()
         return result
-
-
-def _show(pieces: Iterable[str], clock: Clock) -> collections.abc.Generator[str, None, str]:
-    """Yield the pieces as they come (heartbeats too); return them joined."""
-    shown = []
-    for piece in pieces:
-        if piece:
-            clock.piece()
-            shown.append(piece)
-        yield piece
-    return "".join(shown)
 
 
 def narrowed(scope: Scope, period: Period | None) -> Scope:

@@ -9,12 +9,9 @@ from __future__ import annotations
 import re
 
 from . import dates
-from .check import ASKS, asked_for, asks_why
-from .config import Settings
-from .embed import Embedder
-from .korean import tokens
+from .check import asks_why, what_answers
 from .split import sentence_spans
-from .types import Article, Hit, Source
+from .types import Article, Evidence, Source
 
 REFUSAL = "제공된 기사에서 답을 찾을 수 없습니다."
 
@@ -29,114 +26,80 @@ SYSTEM_PROMPT = f"""당신은 한국어 뉴스 기사만을 근거로 질문에 
 7. 일이 일어난 날짜는 자료에 적힌 대로 쓰세요(예: 1월 27일(현지시간)). 날짜가 다른 자료끼리 수치가 다르면 가장 최근 자료를 따르세요."""
 
 
-def group_sources(hits: list[Hit], words: list[str], settings: Settings, question: str = "", embedder: Embedder | None = None) -> list[Source]:
-    """One source per article, in order of its best hit, holding only the sentences that matter.
+def evidence_sources(evidence: list[Evidence], question: str, limit: int) -> list[Source]:
+    """The prompt's sources: the `limit` best evidence sentences, each with the neighbour that
+    completes it, one numbered source per article in order of its best sentence.
 
-    Whole chunks make long prompts (slow on a CPU) in which a small model loses the point.
-    The sentences of the hit chunks that share the most content words with the question
-    (`words`, its Kiwi tokens) and that hold what it asks for (a number for 얼마, a cause for
-    왜) are anchors, and the top hit always gives one: shared words alone chose a stock
-    article full of "주가" over the top hit that named the cause. Each anchor brings the
-    `sentence_window` sentences after it, because news states a fact and then its cause or
-    consequence ("…폭락했다. 그러나 … 딥시크 쇼크로부터 …").
-
-    A question sharing no word with any sentence (English: "Kim Keon-hee" for "김건희") has its
-    sentences ranked by embedding similarity instead, with the `embedder` if given.
+    The model is shown the evidence, not a haystack: asked to find the answer among eight
+    sentences of several articles, the 1.5B model refused, took a neighbour or followed a
+    distractor; shown the one to three sentences most likely to answer, it only has to say one.
+    A sentence is completed by the next one when that one gives what it lacks of what is asked
+    (news states a fact, then its cause: "…폭락했다. 그러나 … 딥시크 쇼크로부터 …"), and by the
+    one before when it refers back to it ("이는 …", "이 때문에 …"). A chosen headline brings its
+    article's best body sentence, which the model can cite.
     """
-    s = settings
-    candidates = _candidate_sentences(hits)
-    chosen = _choose_sentences(candidates, words, question, s.max_sentences, s.anchor_sentences, s.sentence_window, embedder)
-    by_article: dict[str, list[Hit]] = {}
-    for hit in hits:
-        by_article.setdefault(hit.article.id, []).append(hit)
+    gives = what_answers(question)
+    chosen = evidence[:limit]
+    spans: dict[str, set[tuple[int, int]]] = {}
+    articles = {}
+    for e in chosen:
+        articles.setdefault(e.article.id, e.article)
+        group = spans.setdefault(e.article.id, set())
+        body = e if not e.headline else next((b for b in evidence if b.article.id == e.article.id and not b.headline), None)
+        if body is None:
+            continue
+        group.add((body.start, body.end))
+        group.update(_neighbours(body.article.text, (body.start, body.end), gives))
     sources = []
-    for group in by_article.values():
-        article = group[0].article
-        spans = tuple(sorted(span for aid, span in chosen if aid == article.id))
-        if spans:
-            chunks = tuple(sorted((h.chunk for h in group), key=lambda c: c.start))
-            sources.append(Source(len(sources) + 1, article, chunks, spans))
+    for aid, article in articles.items():
+        if spans[aid]:
+            chunks = tuple(sorted({e.chunk for e in chosen if e.article.id == aid and e.chunk}, key=lambda c: c.start))
+            sources.append(Source(len(sources) + 1, article, chunks, tuple(sorted(spans[aid]))))
     return sources
 
 
-def _candidate_sentences(hits: list[Hit]) -> list[tuple[str, tuple[int, int], str]]:
-    """(article id, span, text) of every sentence overlapping a hit chunk, best hit first."""
-    seen, out = set(), []
-    for hit in hits:
-        text = hit.article.text
-        for s, e in sentence_spans(text):
-            key = (hit.article.id, s)
-            if s < hit.chunk.end and e > hit.chunk.start and key not in seen:
-                seen.add(key)
-                out.append((hit.article.id, (s, e), text[s:e]))
+_REFERS_BACK = re.compile(r"^\s*(이는|이에|이로|이 때문|이를|그러나|하지만|다만|또한|특히|이어)")
+
+
+def _neighbours(text: str, span: tuple[int, int], gives: re.Pattern | None) -> list[tuple[int, int]]:
+    spans = sentence_spans(text)
+    i = spans.index(span) if span in spans else -1
+    if i < 0:
+        return []
+    out = []
+    if i + 1 < len(spans) and gives is not None and not gives.search(text[slice(*span)]) and gives.search(text[slice(*spans[i + 1])]):
+        out.append(spans[i + 1])
+    if i > 0 and _REFERS_BACK.match(text[slice(*span)]):
+        out.append(spans[i - 1])
     return out
 
 
-def _choose_sentences(candidates, words: list[str], question: str, limit: int, anchors: int, window: int,
-                      embedder: Embedder | None = None) -> list[tuple[str, tuple[int, int]]]:
-    wanted = set(words)
-    gives = _GIVES.get(asked_for(question) or ("why" if asks_why(question) else ""))
-    shared = [len(wanted & set(tokens(text))) for _, _, text in candidates]
-    if embedder is not None and candidates and not any(shared):
-        vectors = embedder.embed_documents([text for _, _, text in candidates])
-        shared = (vectors @ embedder.embed_query(question)).tolist()
-    score = [n + (0.5 if gives and gives.search(text) else 0) for n, (_, _, text) in zip(shared, candidates)]
-    # best score first; among equals, the earlier (better-ranked hit, earlier sentence) wins
-    order = sorted(range(len(candidates)), key=lambda i: -score[i])
-    top = next((i for i in order if candidates and candidates[i][0] == candidates[0][0]), None)
-    if top is not None and top not in order[:anchors]:
-        order = [top] + [i for i in order if i != top]
-    chosen: list[int] = []
-    for i in order[:anchors]:
-        same_article = [j for j in range(i, len(candidates)) if candidates[j][0] == candidates[i][0]]
-        for j in same_article[: window + 1]:
-            if j not in chosen and len(chosen) < limit:
-                chosen.append(j)
-    return [(candidates[j][0], candidates[j][1]) for j in chosen]
-
-
-_CAUSE = re.compile(r"때문|영향|여파|우려|충격|쇼크|탓|으로 인해|원인|이유|배경|계기")
-_GIVES = {"why": _CAUSE, **{kind: gives for kind, _, gives in ASKS}}
-
-
-def coverage(words: list[str], sources: list[Source]) -> float:
-    """The largest share of the question's content words that one source sentence (or the
-    title shown above it) holds.
-
-    A sentence that holds most of what is asked about is a sign the answer is there.
-    """
-    wanted = set(words)
-    if not wanted:
-        return 0.0
-    sentences = [src.article.text[s:e] for src in sources for s, e in src.sentences]
-    sentences += [title for src in sources if (title := shown_title(src.article))]
-    return max((len(wanted & set(tokens(text))) / len(wanted) for text in sentences), default=0.0)
-
-
-# Two worked questions shown before every real one. A 1.5B model follows an example far
-# better than a rule: with them it names the answer first, in the source's own words, and
-# stops refusing answers it has (KorQuAD 1.0 dev, seed 11, 40 questions: span in the answer
-# 52.5 % -> 62.5 %, refusals 8 -> 0). Each reply is one sentence, so the answer is too: with
-# two-sentence replies the model added a context sentence, often from another paragraph
-# (seed 11, 60 questions: citations into the gold paragraph 90.0 % -> 95.2 %, span in the
-# answer 60 % both times, 7.8 -> 6.5 s per answer). The examples never change, and their KV
-# state is kept (generate.py), so they are not evaluated again per question. (Made-up news,
-# real format; why-questions go without them: shown them, the model copies the first
-# sentences of a source, which tell what happened ("17% 폭락했다"), and leaves out the cause
-# told later ("딥시크 쇼크"); rule 3 alone makes it lead with the cause.)
+# Worked questions shown before every real one. A 1.5B model follows an example far better
+# than a rule: with them it names the answer first, in the source's own words, and stops
+# refusing answers it has (KorQuAD 1.0 dev, seed 11, 40 questions: span in the answer 52.5 % ->
+# 62.5 %, refusals 8 -> 0). Each reply is one sentence, so the answer is too: with two-sentence
+# replies the model added a context sentence, often from another paragraph (seed 11, 60
+# questions: citations into the gold paragraph 90.0 % -> 95.2 %). The examples never change,
+# and their KV state is kept (generate.py), so they are not evaluated again per question.
+# (Made-up news, real format.) A why-question has its own example, answered with the cause in
+# the source's words: why-questions used to go without examples, since the model copied what
+# happened ("17% 폭락했다") from the first sentences of a haystack; shown the evidence, with the
+# cause first, it follows the example (bundled tune why 2/3 -> 3/3), and one opening is kept
+# instead of two.
 _SAMSUNG = ("반도체 · 2024년 3월 2일", "삼성전자는 지난해 4분기 영업이익이 2조8천억원으로 집계됐다고 밝혔다. "
             "이는 전년 같은 기간보다 35% 줄어든 수치다. 메모리 반도체 가격 하락이 실적 부진의 주된 원인으로 꼽힌다.")
 _APPLE = ("스마트폰 · 2024년 3월 1일", "애플은 아이폰 판매 부진으로 중국 시장 점유율 순위가 3위로 밀렸다. 1위는 화웨이가 차지했다.")
 EXAMPLES = (
     ([_SAMSUNG, _APPLE], "삼성전자의 지난해 4분기 영업이익은?", "2조8천억원으로, 전년 같은 기간보다 35% 줄었습니다 [1]."),
+    ([_SAMSUNG, _APPLE], "삼성전자 영업이익은 왜 줄었어?", "메모리 반도체 가격 하락이 실적 부진의 주된 원인으로 꼽힙니다 [1]."),
     ([_APPLE, (_SAMSUNG[0], _SAMSUNG[1].split(". ")[0] + ".")], "중국 스마트폰 시장에서 1위를 차지한 회사는?",
      "화웨이입니다 [1]."),
 )
 
 
-def build_messages(question: str, sources: list[Source], examples: bool = True) -> list[dict[str, str]]:
+def build_messages(question: str, sources: list[Source]) -> list[dict[str, str]]:
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for blocks, asked, reply in EXAMPLES if examples and not asks_why(question) else ():
+    for blocks, asked, reply in EXAMPLES:
         messages += [{"role": "user", "content": _turn(blocks, asked)}, {"role": "assistant", "content": reply}]
     return messages + [{"role": "user", "content": user_turn(question, sources)}]
 

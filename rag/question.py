@@ -191,6 +191,8 @@ def point(question: str, last: Turn) -> str | None:
 
     >>> point("그 사람 원래 무슨 자리에 있었어?", Turn("화훙반도체 새 사장 누구야?", "화훙반도체 새 사장은 펭바이입니다 [1]."))
     '펭바이 원래 무슨 자리에 있었어? (화훙반도체 사장)'
+    >>> point("그 사람 원래 무슨 자리에 있었어?", Turn("화훙반도체 새 사장 누구야?", "SCMP에 따르면 화훙반도체는 펭바이를 사장으로 임명했다 [1]."))
+    '펭바이 원래 무슨 자리에 있었어? (화훙반도체 사장)'
 
     An answer naming nobody new leaves the previous question's subject to point at:
     >>> point("그 사람 어느 대학 교수야?", Turn("씨엘 아빠가 무슨 연구 성공했다며?", "혈당 측정 임상시험에 성공했다 [1]."))
@@ -202,7 +204,9 @@ def point(question: str, last: Turn) -> str | None:
     if not pointer or REFUSAL in last.answer:
         return None
     asked = key(last.question + question)
-    named = [n for n in names(strip_markers(last.answer)) if key(n) not in asked]
+    # who said it is not what it says: "SCMP에 따르면 화훙반도체는 … 펭바이를 …"
+    said = re.sub(r"[^.]*?에 따르면,?\s*", "", strip_markers(last.answer))
+    named = [n for n in names(said) if key(n) not in asked]
     if not named and not _THING.fullmatch(pointer.group()):  # "그 사람" may be the subject asked about, "그거" not
         named = _subject_phrase(last.question)
     if not named:

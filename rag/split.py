@@ -25,7 +25,29 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     >>> [t[s:e] for s, e in sentence_spans(t)]
     ['0.6% 상승했다.', '10년만기 국채 금리는 4.54%였다.', '최근 반등했다.']
     """
-    return _spans(text, kiwi().split_into_sents(text))
+    return [piece for span in _spans(text, kiwi().split_into_sents(text)) for piece in _off_caption(text, *span)]
+
+
+# A photo caption ends with its source after a slash ("…교수. /AP 연합뉴스", "…/뉴스1") and has
+# no full stop, so Kiwi glues it to the sentence after it; the source is where it ends.
+_CAPTION_END = re.compile(r"(?:(?<=\S)\s?|^)/[가-힣A-Za-z][^\s/]{0,11}(?:\s(?:연합뉴스|뉴스1|뉴시스))?(?=\s+\S)", re.MULTILINE)
+
+
+def _off_caption(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The span, or the caption and the sentence glued to it as two spans.
+
+    >>> t = "빅터 앰브로스 교수. /AP 연합뉴스 올해의 노벨 의학상은 ... 돌아갔다."
+    >>> [t[s:e] for s, e in _off_caption(t, 0, len(t))]
+    ['빅터 앰브로스 교수. /AP 연합뉴스', '올해의 노벨 의학상은 ... 돌아갔다.']
+    >>> t = "서울북부지역본부/뉴스1 국민연금 수급자가 700만명을 넘어섰다. 1/4 분기에"
+    >>> [t[s:e] for s, e in _off_caption(t, 0, len(t))]
+    ['서울북부지역본부/뉴스1', '국민연금 수급자가 700만명을 넘어섰다. 1/4 분기에']
+    """
+    m = _CAPTION_END.search(text, start, end)
+    if m is None:
+        return [(start, end)]
+    rest = len(text[m.end() : end]) - len(text[m.end() : end].lstrip())
+    return [(start, m.end()), *_off_caption(text, m.end() + rest, end)]
 
 
 def _spans(text: str, sents) -> list[tuple[int, int]]:
@@ -73,7 +95,8 @@ def chunk_article(article: Article, size: int, overlap: int, first_id: int = 0, 
 
 def _covering_spans(text: str, sentences=None) -> list[tuple[int, int]]:
     """Sentence spans extended so that together they cover the text with no gap."""
-    spans = sentence_spans(text) if sentences is None else _spans(text, sentences)
+    # Kiwi's sentences as they are (captions glued): the chunks, and so the index, stay as built
+    spans = _spans(text, kiwi().split_into_sents(text) if sentences is None else sentences)
     if not spans:
         return [(0, len(text))] if text.strip() else []
     covering = []

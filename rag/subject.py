@@ -6,12 +6,7 @@ The citation check compares words, and the words can all match while the subject
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .korean import NOUN_TAGS, PROPER_TAGS, SUBJECT_TAGS, key, kiwi
-
-if TYPE_CHECKING:
-    from .cite import Candidate
 
 
 def question_subjects(question: str) -> set[str]:
@@ -21,7 +16,7 @@ def question_subjects(question: str) -> set[str]:
     (['오픈ai'], ['브로드컴'])
     """
     toks = kiwi().tokenize(question)
-    runs = _noun_runs(question, toks)
+    runs = noun_runs(question, toks)
     lead = [r for r in runs if any(t.tag in SUBJECT_TAGS for t in r[1])][:1]
     named = [r for r in runs if any(t.tag in PROPER_TAGS for t in r[1])]
     return {key(text) for text, _ in lead + named if len(key(text)) > 1}
@@ -35,7 +30,7 @@ def hangul_names(question: str) -> set[str]:
     (['일본'], [])
     """
     toks = kiwi().tokenize(question)
-    runs = _noun_runs(question, toks)
+    runs = noun_runs(question, toks)
     return {k for text, run in runs if any(t.tag in PROPER_TAGS for t in run) and _hangul(text) and len(k := key(text)) > 1}
 
 
@@ -58,48 +53,45 @@ def names_none_of(names: set[str], article_text: str) -> bool:
     return bool(names) and not any(found(n) for n in names)
 
 
-def changed_subject(sentence: str, cited: Candidate, subjects: set[str], explains: bool = False) -> bool:
+def changed_subject(sentence: str, cited: str, before: str, subjects: set[str], explains: bool = False) -> bool:
     """The answer sentence gives the cited sentence's fact to another subject.
 
     The words can all match while the subject changed: "브로드컴 주가는 … 5,930억달러 감소"
     cited to "엔비디아는 전 날 하락으로 시가총액이 5,930억달러 감소…". A subject of the
     question named in the answer sentence must be in the cited sentence, or in the few
     sentences before it (news names a subject once, then goes on about it) when the cited
-    sentence is not about a name of its own ("X는 …"). A sentence not naming the subject
+    sentence is not about a name of its own ("X는 …"); `before` is that stretch of the article. A sentence not naming the subject
     ("5,930억달러입니다") must not rest on a sentence about another name ("엑스AI는 …") either,
     unless the question asks why or how (`explains`): a cause is often another subject's doing.
     Nor must the cited sentence give the answer's fact to another name by "의" ("오픈AI의
     창립자인 샘 올트먼" is no answer to "딥시크 창업자 이름이 뭐야?").
 
-    >>> from rag.types import Article, Source
-    >>> from rag.cite import Candidate
-    >>> c = Candidate(Source(1, Article("a", "t", "엔비디아는 시가총액이 5,930억달러 감소했다.", "f"), (), ((0, 26),)), 0, 26)
-    >>> changed_subject("브로드컴은 5,930억달러 감소했다.", c, {"브로드컴"}), changed_subject("5,930억달러입니다.", c, {"브로드컴"})
+    >>> c = "엔비디아는 시가총액이 5,930억달러 감소했다."
+    >>> changed_subject("브로드컴은 5,930억달러 감소했다.", c, "", {"브로드컴"}), changed_subject("5,930억달러입니다.", c, "", {"브로드컴"})
     (True, True)
-    >>> changed_subject("엔비디아는 5,930억달러 감소했다.", c, {"엔비디아"}), changed_subject("5,930억달러 감소했다.", c, set())
+    >>> changed_subject("엔비디아는 5,930억달러 감소했다.", c, "", {"엔비디아"}), changed_subject("5,930억달러 감소했다.", c, "", set())
     (False, False)
-    >>> changed_subject("엔비디아입니다.", c, {"시가총액"})  # the cited sentence's topic is the answer
+    >>> changed_subject("엔비디아입니다.", c, "", {"시가총액"})  # the cited sentence's topic is the answer
     False
     """
     if not subjects:
         return False
-    cited_key = key(cited.text)
+    cited_key = key(cited)
     said = key(sentence)
     named = {x for x in subjects if x in said}
-    about = topics(cited.text)
+    about = topics(cited)
     # the cited sentence is about another name ("엑스AI는 … 750억 달러") - unless that name is
     # the answer ("조던 토마스입니다" for "바이오쇼크 PS3판 감독은?" on "조던 토마스는 …"), or the
     # answer's fact comes after the subject, nearer than after the other name ("차범근은 수비수
     # 홍명보에게까지 …" after "가모 슈 감독은 …")
     others = {t for t in about if _other(t, subjects) and t not in said}
-    if not explains and (o := owner(sentence, cited.text, subjects)) and _other(o, subjects) and o not in said:
+    if not explains and (o := owner(sentence, cited, subjects)) and _other(o, subjects) and o not in said:
         return True
     if not explains and others and not _follows_subject(sentence, cited_key, subjects, others):
         return True
     if any(x in cited_key for x in named or subjects):
         return False
-    before = key(cited.source.article.text[max(0, cited.start - WINDOW_BEFORE) : cited.start])
-    return bool(named) and not any(x in before for x in named)
+    return bool(named) and not any(x in key(before) for x in named)
 
 
 def _follows_subject(sentence: str, cited_key: str, subjects: set[str], others: set[str]) -> bool:
@@ -170,6 +162,18 @@ def other_year(question: str, cited: str) -> bool:
 WINDOW_BEFORE = 250  # characters before a cited sentence where its subject may be named (about 3 sentences)
 
 
+def about_another(sentence_topics: set[str], subjects: set[str]) -> bool:
+    """The sentence is about a name that is none of the question's subjects, and not about one of
+    them as well ("엑스AI는 …" for a question about 오픈AI; "챗GPT는 …, 딥시크는 …" is about 딥시크 too).
+
+    >>> about_another({"엑스ai"}, {"오픈ai"}), about_another({"오픈ai"}, {"오픈ai"}), about_another(set(), {"오픈ai"})
+    (True, False, False)
+    >>> about_another({"챗gpt", "딥시크"}, {"딥시크"})
+    False
+    """
+    return any(_other(t, subjects) for t in sentence_topics) and not any(t in subjects for t in sentence_topics)
+
+
 def _other(topic: str, subjects: set[str]) -> bool:
     """The topic is none of the subjects, written in the same script ("딥시크" cannot be told
     from "deepseek" by its letters: no verdict then).
@@ -195,7 +199,7 @@ def topics(sentence: str) -> set[str]:
     ({'호주'}, {'엑스ai'})
     """
     toks = kiwi().tokenize(sentence)
-    runs = _noun_runs(sentence, toks)
+    runs = noun_runs(sentence, toks)
     out = set()
     for i, (text, run) in enumerate(runs):
         after = next((t for t in toks if t.start >= run[-1].end), None)
@@ -224,7 +228,7 @@ def _joins(toks, left, right) -> bool:
     return all(t.tag in ("JC", "SP") or t.form == "및" for t in between)
 
 
-def _noun_runs(text: str, toks) -> list[tuple[str, list]]:
+def noun_runs(text: str, toks) -> list[tuple[str, list]]:
     """Runs of adjacent noun tokens with no space between them ("오픈AI", "엑스AI")."""
     runs: list[list] = []
     for t in toks:

@@ -98,6 +98,28 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A sentence of a hit article (or its headline) that may answer the question; `score` is
+    the probability that it does (evidence.py)."""
+
+    article: Article
+    start: int  # span in article.text (0, 0 for the headline)
+    end: int
+    headline: bool = False
+    rank: int = 0  # of its hit, 0 = the top hit
+    similarity: float = 0.0  # of its hit's chunk to the question
+    lead: bool = False  # the article's first sentence
+    share: float = 0.0  # of the question's content words it holds, with its headline's
+    score: float = 0.0
+    features: tuple[float, ...] = ()  # what the score was made of (evidence.FEATURES)
+    chunk: Chunk | None = None  # the hit chunk it was found in
+
+    @property
+    def text(self) -> str:
+        return self.article.title if self.headline else self.article.text[self.start : self.end].strip()
+
+
+@dataclass(frozen=True)
 class Citation:
     """A numbered reference in an answer, resolved to the article sentence it rests on."""
 
@@ -133,6 +155,9 @@ class Answer:
     refusal: str | None = None
     period: Period | None = None  # the days the question named, as resolved
     notice: str | None = None  # said to the person about the search ("… 관련 기사가 없어 전체 기간에서 찾았습니다")
+    extractive: bool = False  # the evidence sentence itself, said in place of the model's failed reply
+    evidence: tuple[Evidence, ...] = ()  # the best sentences found, best first (shown when it is refused)
+    dropped: dict[str, int] = field(default_factory=dict)  # sentences of the model's reply not said, by reason
 
     @property
     def as_of(self) -> str | None:
@@ -179,6 +204,12 @@ def hit_dict(rank: int, h: Hit) -> dict:
     }
 
 
+def evidence_dict(e: Evidence) -> dict:
+    return {"article_id": e.article.id, "title": e.article.title, "url": e.article.url, "source": e.article.source,
+            "line": e.article.line, "text": e.text, "start": e.start, "end": e.end, "headline": e.headline,
+            "score": round(e.score, 3)}
+
+
 def answer_dict(a: Answer) -> dict:
     """The JSON shape of `rag ask --json`."""
     return {
@@ -190,8 +221,11 @@ def answer_dict(a: Answer) -> dict:
         "period": period_dict(a.period),
         "notice": a.notice,
         "as_of": a.as_of,
+        "extractive": a.extractive,
         "citations": [citation_dict(c) for c in a.citations],
         "hits": [hit_dict(r, h) for r, h in enumerate(a.hits, 1)],
+        "evidence": [evidence_dict(e) for e in a.evidence],
+        "dropped": a.dropped,
         "timings": a.timings,
     }
 

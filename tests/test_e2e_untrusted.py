@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from dataclasses import replace
 
 import pytest
 from chat_server import ROOT
@@ -15,7 +14,8 @@ from rag.config import load_config
 from rag.index import index_paths
 from rag.korean import tokens
 from rag.load import load_embedder, load_generator
-from rag.prompt import SYSTEM_PROMPT, build_messages, group_sources
+from rag.evidence import rank
+from rag.prompt import SYSTEM_PROMPT, build_messages, evidence_sources
 from rag.retrieve import retrieve
 
 pytestmark = pytest.mark.e2e
@@ -112,9 +112,8 @@ def test_hostile_articles_are_shown_to_the_model_and_cited_like_others(pipeline)
 
 
 def test_fake_chat_tags_in_an_article_open_no_turn(pipeline):
-    settings = replace(pipeline.config.settings, max_sentences=20)
-    hits = retrieve(pipeline.index, pipeline.embedder, "샤오미 미모 모델", tokens("샤오미 미모 모델"), settings, 8)
-    sources = group_sources(hits, tokens("샤오미 미모 모델 오픈AI"), settings)
+    hits = retrieve(pipeline.index, pipeline.embedder, "샤오미 미모 모델", tokens("샤오미 미모 모델"), pipeline.config.settings, 8)
+    sources = evidence_sources(rank("샤오미 미모 모델 오픈AI", tokens("샤오미 미모 모델 오픈AI"), hits), "샤오미 미모 모델", 40)
     assert any("<|im_start|>" in s.text for s in sources)
     messages = build_messages("샤오미 미모 모델", sources)
     llm = pipeline.generator.llm

@@ -18,7 +18,7 @@ from rag.errors import IndexMismatch, RagError
 from rag.index import index_paths
 from rag.korean import tokens
 from rag.load import open_index
-from rag.pipeline import ANSWER_OPENING, Pipeline
+from rag.pipeline import Pipeline
 from rag.prompt import EXAMPLES, REFUSAL
 from rag.question import MAX_QUESTION, check_question
 from rag.small_talk import SMALL_TALK
@@ -91,8 +91,8 @@ def test_rejected_question_retrieves_and_generates_nothing(pipeline, fake_embedd
 
 
 def test_control_characters_are_removed_and_the_question_answered(pipeline, fake_generator):
-    fake_generator.enqueue(REPLY)
-    answer = answer_of(pipeline, "엔비디아\x00 주가\x1b[31m는 왜\r\n떨어졌어?\x7f")
+    fake_generator.enqueue("중국 딥시크가 값싼 AI 모델을 공개했기 때문이다 [1].")
+    _, answer = streamed(pipeline, "엔비디아\x00 주가\x1b[31m는 왜\r\n떨어졌어?\x7f")
     # a terminal colour code goes whole; other control characters become spaces
     assert answer.question == "엔비디아 주가는 왜 떨어졌어?"
     [(messages, _)] = fake_generator.requests
@@ -126,8 +126,8 @@ def test_invisible_character_inside_a_word_does_not_split_it():
 
 
 def test_question_with_invisible_characters_is_answered(pipeline, fake_generator):
-    fake_generator.enqueue(REPLY)
-    answer = answer_of(pipeline, "\u202e엔비디아 \u200b주가는\u200f 왜 떨어졌어?\ufeff")
+    fake_generator.enqueue("중국 딥시크가 값싼 AI 모델을 공개했기 때문이다 [1].")
+    _, answer = streamed(pipeline, "\u202e엔비디아 \u200b주가는\u200f 왜 떨어졌어?\ufeff")
     assert answer.question == "엔비디아 주가는 왜 떨어졌어?"
     [(messages, _)] = fake_generator.requests
     assert messages[-1]["content"].endswith("[질문] 엔비디아 주가는 왜 떨어졌어?")
@@ -140,14 +140,13 @@ def test_question_no_source_sentence_is_about_is_refused_without_the_model(pipel
     assert answer.refused and answer.text == REFUSAL and answer.citations == () and answer.refusal == "unrelated"
 
 
-def test_a_refusal_despite_a_supporting_sentence_is_asked_again_with_an_answering_opening(pipeline, fake_generator):
+def test_a_refusal_despite_confident_evidence_gives_the_evidence_itself(pipeline, fake_generator):
     fake_generator.enqueue(["제공된 기사에서", " 답을 찾을 수 없습니다."])
-    fake_generator.enqueue([" 엔비디아 주가가 17% 폭락했다", " [1]."])
     pieces, answer = streamed(pipeline, "엔비디아 주가는 얼마나 폭락했어?")
-    assert "찾을 수 없" not in "".join(pieces)  # the first reply was never shown
-    assert fake_generator.prefixes == ["", ANSWER_OPENING]
-    assert "".join(pieces) == f"{ANSWER_OPENING} 엔비디아 주가가 17% 폭락했다 [1]."
-    assert not answer.refused and answer.refusal is None and answer.citations[0].quote == "엔비디아 주가가 17% 폭락했다."
+    assert "찾을 수 없" not in "".join(pieces)  # the refusal was never shown
+    assert len(fake_generator.requests) == 1  # asked once: no second prompt
+    assert answer.extractive and not answer.refused and answer.refusal is None
+    assert answer.text == "엔비디아 주가가 17% 폭락했다 [1]." and answer.citations[0].quote == "엔비디아 주가가 17% 폭락했다."
 
 
 def test_a_reply_that_only_starts_like_the_refusal_is_shown_as_it_comes(pipeline, fake_generator):
@@ -157,14 +156,41 @@ def test_a_reply_that_only_starts_like_the_refusal_is_shown_as_it_comes(pipeline
     assert fake_generator.prefixes == [""] and not answer.refused
 
 
-def test_a_refusal_is_kept_when_only_a_similar_chunk_was_found(pipeline, fake_generator):
-    # similar enough to ask the model, but no sentence holds the question's words: its refusal stands
-    settings = replace(pipeline.config.settings, min_coverage=1.01, min_similarity=-1.0)
+def test_a_refusal_is_kept_when_the_evidence_is_weak(pipeline, fake_generator):
+    settings = replace(pipeline.config.settings, evidence_confident=1.01)
     pipeline = replace(pipeline, config=replace(pipeline.config, settings=settings))
     fake_generator.enqueue(["제공된 기사에서", " 답을 찾을 수 없습니다."])
     pieces, answer = streamed(pipeline, "엔비디아 주가는 얼마나 폭락했어?")
-    assert fake_generator.prefixes == [""]
-    assert "".join(pieces) == REFUSAL and answer.refused and answer.refusal == "model"
+    assert "".join(pieces) == "" and answer.refused and answer.refusal == "model" and not answer.extractive
+    assert answer.evidence and answer.evidence[0].text.startswith("엔비디아 주가가 17%")  # shown to the person
+
+
+def test_a_reply_is_said_from_its_sentence_that_gives_what_was_asked(pipeline, fake_generator):
+    fake_generator.enqueue("엔비디아 주가가 폭락했다 [1]. 엔비디아 주가가 17% 폭락했다 [1].")
+    answer = pipeline.ask("엔비디아 주가는 몇 퍼센트 폭락했어?").answer
+    assert answer.text == "엔비디아 주가가 17% 폭락했다 [1]." and not answer.extractive
+
+
+def test_a_reply_that_never_gives_what_was_asked_gives_way_to_the_evidence(pipeline, fake_generator):
+    fake_generator.enqueue("엔비디아 주가가 폭락했다 [1].")
+    answer = pipeline.ask("엔비디아 주가는 몇 퍼센트 폭락했어?").answer
+    assert answer.extractive and answer.text == "엔비디아 주가가 17% 폭락했다 [1]."
+
+
+def test_a_reply_saying_the_opposite_of_what_was_asked_is_not_the_answer(pipeline, fake_generator, tmp_path):
+    (tmp_path / "market.md").write_text("# 뉴욕증시\n폭락했던 오라클은 2% 올랐다. 엔비디아는 17% 내렸다.", encoding="utf-8")
+    pipeline.add_files([tmp_path / "market.md"])
+    fake_generator.enqueue("폭락했던 오라클은 2% 올랐다 [1].")
+    answer = pipeline.ask("오라클 시가총액은 얼마나 줄었어?").answer
+    assert answer.refused and answer.refusal == "not-asked"
+
+
+def test_a_sentence_resting_on_a_sentence_not_about_the_question_is_dropped(pipeline, fake_generator, tmp_path):
+    fake_generator.enqueue("엔비디아 주가가 17% 폭락했다 [1]. 샤오미가 첫 전기차를 공개했다 [2].")
+    settings = replace(pipeline.config.settings, min_relevance=1.0, top_k=2)
+    pipeline = replace(pipeline, config=replace(pipeline.config, settings=settings))
+    answer = pipeline.ask("엔비디아 주가는 얼마나 폭락했어?", top_k=2).answer
+    assert answer.text == "엔비디아 주가가 17% 폭락했다 [1]." and answer.dropped.get("off-topic", 0) <= 1
 
 
 def test_worked_examples_precede_every_question_unchanged(pipeline, fake_generator):
@@ -233,35 +259,16 @@ def test_own_index_from_another_version_is_not_rebuilt(tmp_path, fake_embedder, 
         open_index(config, fake_embedder)
 
 
-def test_a_why_question_is_asked_without_the_worked_examples(pipeline, fake_generator):
-    fake_generator.enqueue(REPLY)
-    pipeline.ask("엔비디아 주가는 왜 폭락했어?").answer
-    (messages, _), = fake_generator.requests
-    assert [m["role"] for m in messages] == ["system", "user"]
-
-
-def test_a_reply_whose_every_sentence_is_dropped_is_asked_again_without_the_examples(pipeline, fake_generator):
-    fake_generator.enqueue("엔비디아 주가가 화웨이 때문에 17% 폭락했다 [1].")  # a name no source holds
-    fake_generator.enqueue(REPLY)
-    answer = pipeline.ask("엔비디아 주가는 얼마나 폭락했어?").answer
-    (with_examples, _), (without, _) = fake_generator.requests
-    assert len(with_examples) == 2 + 2 * len(EXAMPLES) and len(without) == 2
-    assert answer.text == "엔비디아 주가가 17% 폭락했다 [1]." and not answer.refused
-
-
-def test_warming_evaluates_both_openings_the_questions_will_share(pipeline, fake_generator):
-    fake_generator.enqueue("")
+def test_every_question_a_why_question_too_is_asked_after_the_same_worked_examples(pipeline, fake_generator):
     fake_generator.enqueue("")
     pipeline.warm()
-    (with_examples, _), (without, _) = fake_generator.requests
-    fake_generator.enqueue(REPLY)
-    fake_generator.enqueue(REPLY)
-    pipeline.ask("엔비디아 주가는 얼마나 폭락했어?").answer
-    pipeline.ask("엔비디아 주가는 왜 폭락했어?").answer
-    (factoid, _), (why, _) = fake_generator.requests[2:]
-    assert with_examples[:-1] == factoid[:-1] and without[:-1] == why[:-1]
-    assert len(with_examples) > len(without) == 2
-    assert [n for _, n in fake_generator.requests[:2]] == [0, 0]  # nothing is generated
+    (opening, n), = fake_generator.requests
+    assert n == 0  # warming generates nothing
+    for question in ("엔비디아 주가는 얼마나 폭락했어?", "엔비디아 주가는 왜 폭락했어?"):
+        fake_generator.enqueue(REPLY)
+        pipeline.ask(question).answer
+    (factoid, _), (why, _) = fake_generator.requests[1:]
+    assert opening[:-1] == factoid[:-1] == why[:-1] and len(opening) == 2 + 2 * len(EXAMPLES)
 
 
 def test_small_talk_gets_a_short_korean_reply_without_search_model_or_citation(pipeline, fake_embedder, fake_generator):
@@ -285,9 +292,13 @@ def test_a_sentence_restating_the_answer_is_not_repeated(pipeline, fake_generato
     assert answer.text == "엔비디아 주가가 17% 폭락했다 [1]."
 
 
-def test_an_answer_without_what_was_asked_is_refused(pipeline, fake_generator):
+def test_an_answer_without_what_was_asked_is_the_evidence_or_refused(pipeline, fake_generator):
     fake_generator.enqueue("샤오미가 첫 전기차를 공개했다 [1].")  # cited and supported, but no number
     answer = pipeline.ask("샤오미 전기차 주문은 몇 대야?").answer
+    assert answer.extractive and answer.text == "주문이 하루 만에 9만 대를 넘었다 [1]."
+    weak = replace(pipeline.config.settings, evidence_confident=1.01)
+    fake_generator.enqueue("샤오미가 첫 전기차를 공개했다 [1].")
+    answer = replace(pipeline, config=replace(pipeline.config, settings=weak)).ask("샤오미 전기차 주문은 몇 대야?").answer
     assert answer.refused and answer.text == REFUSAL and answer.refusal == "not-asked"
 
 

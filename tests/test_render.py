@@ -122,3 +122,22 @@ def test_a_reporter_is_named_once_in_every_place_an_article_is_referred_to(text,
     assert f"\n[1] {line}\n" in to_markdown(answer)
     assert f"\n[1] {line}\n" in plain([Note.of(answer)])
     assert "기자 기자" not in to_markdown(answer) + plain([Note.of(answer)]) + sources_html(answer)
+
+
+def test_an_extractive_answer_is_marked_and_a_refusal_shows_the_closest_sentences_escaped():
+    from dataclasses import replace
+
+    from rag.types import Evidence
+    from ui.render import EXTRACTIVE_NOTE
+
+    answer = answer_with("https://example.com/a")
+    assert EXTRACTIVE_NOTE not in answer_html(answer)
+    assert EXTRACTIVE_NOTE in answer_html(replace(answer, extractive=True))
+    article = answer.citations[0].article
+    start = article.text.index("엔비디아")
+    refused = replace(answer, refused=True, citations=(), text="제공된 기사에서 답을 찾을 수 없습니다.",
+                      evidence=(Evidence(article, start, len(article.text), score=0.3),))
+    html = sources_html(refused)
+    assert "가장 가까운 문장" in html and "엔비디아 주가가 17% 폭락했다." in html
+    assert "<script>" not in html and not any(t == "script" for t, _ in tags(html))
+    assert "가장 가까운 문장" not in sources_html(answer)  # an answer shows what it cites

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from rag import Answer, Article, Citation, Hit, dates, location, reporter, when
+from rag import Answer, Article, Citation, Evidence, Hit, dates, location, reporter, when
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -35,7 +35,12 @@ def answer_html(answer: Answer, memo: int | None = None) -> str:
     line = when(answer)
     # the number rides in the href: the chat's sanitizer drops data- attributes
     add = f'<a class="add-memo" href="#memo-{memo}">＋ 메모에 추가</a>' if memo is not None else ""
-    return _MARKER.sub(link, esc(answer.text)) + (f'<div class="when">{esc(line)}</div>' if line else "") + add
+    said = f'<div class="extractive">{EXTRACTIVE_NOTE}</div>' if answer.extractive else ""
+    return _MARKER.sub(link, esc(answer.text)) + said + (f'<div class="when">{esc(line)}</div>' if line else "") + add
+
+
+# what the page says under an answer that is the evidence itself, quoted
+EXTRACTIVE_NOTE = "기사 문장을 그대로 옮겼습니다 (모델의 답이 검증을 통과하지 못했습니다)."
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -50,6 +55,9 @@ def sources_html(answer: Answer | None) -> str:
         parts += [_article_card(cs, copies.get(cs[0].article.id, ())) for cs in groups]
     else:
         parts.append('<div class="empty">이 답변에는 인용된 출처가 없습니다.</div>')
+    if answer.refused and answer.evidence:  # the closest sentences found: the person may read them
+        parts.append(f"<h4>가장 가까운 문장 · {len(answer.evidence)}건</h4>")
+        parts += [_evidence_card(e) for e in answer.evidence]
     cited = {c.article.id for c in answer.citations}
     others = [h for h in answer.hits if h.article.id not in cited]
     if others:
@@ -118,6 +126,13 @@ def _meta(article: Article) -> str:
     return f"{esc(who)} · {_where(article)}" if who else _where(article)
 
 
+def _evidence_card(e: Evidence) -> str:
+    return (
+        f'<div class="src evidence-src"><div class="src-title">{esc(e.article.title)}</div>'
+        f'<div class="meta">{_meta(e.article)}</div><blockquote>{esc(e.text)}</blockquote></div>'
+    )
+
+
 def _hit_card(h: Hit) -> str:
     return (
         f'<div class="src uncited-src"><div class="src-title">{esc(h.article.title)}{_copies(h.copies)}</div>'
@@ -136,6 +151,7 @@ def _one_per_article(hits: list[Hit]) -> list[Hit]:
 
 
 CSS = """
+.extractive { color: var(--body-text-color-subdued); font-size: 0.85em; margin-top: 4px; }
 .sources h4 { margin: 0 0 8px; }
 .src { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
 .src mark:target { outline: 2px solid var(--color-accent); }
