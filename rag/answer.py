@@ -73,6 +73,9 @@ def _checked(reply: str, question: str, sources, evidence: list[Evidence], embed
     text, citations = attach(reply, sources, embedder, settings, question, off_topic, dropped)
     if not citations or key(strip_markers(_first(text))) != key(strip_markers(_lead(reply))):
         return Said(refusal="unsupported")  # the reply's lead was not said: what follows it answers nothing
+    if _distractor(_first(text), citations, evidence, settings):
+        dropped["distractor"] += 1
+        return Said(refusal="not-asked")  # "구글은 … 판결을 받았다" for why Nvidia fell, with the cause shown
     if says_opposite(question, strip_markers(_first(text))):
         return Said(refusal="not-asked")  # "오라클은 … 2% 올랐다" for how much its value fell
     if _byline_only(strip_markers(_first(text)), citations):
@@ -82,6 +85,30 @@ def _checked(reply: str, question: str, sources, evidence: list[Evidence], embed
     if not gives_what_asked(question, strip_markers(_first(text))):
         return Said(refusal="not-asked")
     return Said(text, tuple(citations))
+
+
+def _distractor(first: str, citations, evidence: list[Evidence], settings: Settings) -> bool:
+    """The answer's first sentence rests on a sentence the evidence ranks far below its confident
+    best: the model followed a distractor that its source supports but that does not answer
+    (for a why-question about Nvidia, a true sentence about Google's court ruling).
+
+    >>> from rag.types import Article, Citation
+    >>> a = Article("a", "t", "구글은 패소했다. 딥시크 쇼크 여파로 폭락했다.", "s")
+    >>> ev = [Evidence(a, 10, 27, score=0.6), Evidence(a, 0, 9, score=0.2)]
+    >>> c = Citation(1, a, "구글은 패소했다.", None, 0, 9)
+    >>> _distractor("구글은 패소했다 [1].", [c], ev, Settings()), _distractor("구글은 패소했다 [1].", [c], ev[1:], Settings())
+    (True, False)
+    """
+    if not evidence or evidence[0].score < settings.evidence_confident:
+        return False
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", first)}
+    scores = [e.score for c in citations if c.n in cited for e in evidence
+              if e.article.id == c.article.id and not e.headline and c.quote.strip() and c.quote.strip() in e.text]
+    return bool(scores) and max(scores) < evidence[0].score - DISTRACTOR_GAP
+
+
+# How far below the best a cited sentence may rank before the answer is taken to follow a distractor
+DISTRACTOR_GAP = 0.2
 
 
 def _from_what_was_asked(reply: str, question: str) -> str:
@@ -137,7 +164,7 @@ def values(question: str, e: Evidence) -> list[str] | None:
     asked = Asked.of(question, tokens(question))
     if asked.kind in NAMED:
         return None
-    if asked.kind == "why":
+    if asked.kind in ("why", "describe"):
         return []
     text = e.text
     return list(dict.fromkeys(text[text.rfind(" ", 0, at) + 1 : (text.find(" ", at) + 1 or len(text) + 1) - 1].strip(".,")

@@ -62,6 +62,9 @@ _GIVES = {**{kind: gives for kind, _, gives in ASKS},
 _ASKING = re.compile(r"\?|？|얼마(?!\s?(전|후|뒤|안|지나))|누구|어디|언제|왜\s|무엇|뭘까")
 _WHERE = re.compile(r"어디|어느\s?(곳|나라|지역|도시|대학|학교|회사|기업|병원|동물원|팀|구단)|(?i:\bwhere\b|which (country|city|region|company))")
 _NAME = re.compile(r"이름|(?i:\bname\b)")
+# what kind of thing the subject is: "딥시크는 어떤 회사야?" is answered by "중국 AI 스타트업 딥시크가 …"
+_DESCRIBE = re.compile(r"어떤\s?(회사|기업|곳|사람|인물|단체|기관|업체|앱|서비스|나라|팀|프로그램)|뭐\s?하는\s?(회사|곳|사람|기업)|"
+                       r"(?i:\bwhat (kind of|sort of) (company|firm|person|app)\b|\bwho is\b)")
 NAMED = ("who", "where", "name")  # kinds a proper noun answers
 _CAPTION = re.compile(r"(/\s*\S{2,10}$|사진\s*=|제공\s*=|\(사진|뉴스1$|연합뉴스$|뉴시스$)")
 
@@ -102,15 +105,18 @@ class Asked:
         (['down'], 'why', ['엔비디아'])
         """
         kind = "why" if asks_why(question) else asked_for(question) or ("how" if asks_how(question) else None) or (
-            "where" if _WHERE.search(question) else "name" if _NAME.search(question) else None)
+            "where" if _WHERE.search(question) else "name" if _NAME.search(question) else
+            "describe" if _DESCRIBE.search(question) else None)
         return cls(question, frozenset(words), frozenset(MEANING[w] for w in words if w in MEANING), kind,
                    frozenset(question_subjects(question)))
 
 
 def candidates(hits: Sequence[Hit]) -> list[Evidence]:
     """Every sentence overlapping a hit chunk, then the hit's headline; best hit first, each once."""
-    seen, out = set(), []
-    for rank, hit in enumerate(hits):
+    seen, out, ranks = set(), [], {}
+    for hit in hits:
+        # the article's rank, not the chunk's: a story's cause is often told in its second chunk
+        rank = ranks.setdefault(hit.article.id, len(ranks))
         text = hit.article.text
         spans = sentence_spans(text)
         for n, (s, e) in enumerate(spans):
@@ -181,8 +187,8 @@ def _row(asked: Asked, c: Evidence, s: _Seen, rare: dict[str, float], similarity
         float(bool(s.answers) or passing) * sum(rare[w] for w in s.found) / total,  # gives_rare: what is asked, about the rare words
         near,
         float(bool(_ASKING.search(text))),  # asking: it asks too ("얼마 내야 적당할까?"), it does not answer
-        # subject: named, in it or its headline (news names a subject once, then goes on about it)
-        float(not asked.subjects or any(x in key(text) or x in key(c.article.title) for x in asked.subjects)),
+        # subject: named in it, its headline or the sentences before (news names a subject once, then goes on about it)
+        float(not asked.subjects or any(x in key(text + c.article.title + _before(c)) for x in asked.subjects)),
         float(about_another(topics(text), asked.subjects)),  # other_subject
         float(other_year(asked.question, text)),  # other_year
         similarity,
@@ -224,6 +230,9 @@ def given(asked: Asked, text: str, toks) -> list[tuple[int, str]]:
         return [] if NO_CAUSE.search(text) else [(m.start(), m.group()) for m in CAUSE.finditer(text)]
     if asked.kind in NAMED:
         return [(t.start, t.form) for t in toks if t.tag in PROPER_TAGS and len(t.form) > 1 and key(t.form) not in asked.key]
+    if asked.kind == "describe":  # a noun set right before the subject's name: "스타트업 딥시크"
+        return [(p.start, p.form) for p, t in zip(toks, toks[1:]) if key(t.form) in asked.subjects
+                and p.tag in ("NNG", "NNP", "SL") and t.start - p.start - p.len <= 1]
     if asked.kind not in _GIVES:
         return []
     return [(m.start(), m.group()) for m in _GIVES[asked.kind].finditer(text) if key(m.group()) not in asked.key or not key(m.group())]
@@ -255,10 +264,25 @@ def says_opposite(question: str, sentence: str) -> bool:
 
     >>> says_opposite("오라클 시가총액 얼마나 줄었어?", "폭락했던 오라클은 2% 올랐다."), says_opposite("얼마나 줄었어?", "2% 줄었다.")
     (True, False)
+    >>> says_opposite("엔비디아 주가는 왜 떨어졌어?", "하락폭에 비해 반등폭이 미미해 딥시크 쇼크로부터 회복되지 못한 모습을 보이고 있다.")
+    False
     """
     asked = {MEANING[w] for w in tokens(question) if w in MEANING}
-    said = [MEANING[w] for w in tokens(sentence) if w in MEANING][-1:]  # the main predicate comes last
-    return bool(said) and said[0] in {_OPPOSITE.get(m) for m in asked}
+    return _main_predicate(sentence) in {_OPPOSITE.get(m) for m in asked} - {None}
+
+
+def _main_predicate(sentence: str) -> str | None:
+    """The meaning of the sentence's last predicate (a verb, an adjective, or a noun made one with
+    하다/되다): the main predicate comes last, and a noun in a clause before it ("반등폭이 미미해")
+    is not what the sentence says. A sentence without one (a headline: "17% 하락 마감") is
+    read by its last word with a meaning."""
+    toks = kiwi().tokenize(sentence)
+    predicates = [t.form for i, t in enumerate(toks) if t.tag in ("VV", "VA")
+                  or (t.tag == "NNG" and i + 1 < len(toks) and toks[i + 1].tag in ("XSV", "XSA"))]
+    if predicates:
+        return MEANING.get(predicates[-1])
+    said = [MEANING[w] for w in tokens(sentence) if w in MEANING]
+    return said[-1] if said else None
 
 
 def ordered(cands: list[Evidence], x: np.ndarray, weights: dict[str, float] = WEIGHTS, scale: float = SCALE,

@@ -28,7 +28,8 @@ SYSTEM_PROMPT = f"""당신은 한국어 뉴스 기사만을 근거로 질문에 
 
 def evidence_sources(evidence: list[Evidence], question: str, limit: int) -> list[Source]:
     """The prompt's sources: the `limit` best evidence sentences, each with the neighbour that
-    completes it, one numbered source per article in order of its best sentence.
+    completes it, one numbered source per article in order of its best sentence, and within it
+    the better sentence first.
 
     The model is shown the evidence, not a haystack: asked to find the answer among eight
     sentences of several articles, the 1.5B model refused, took a neighbour or followed a
@@ -40,25 +41,28 @@ def evidence_sources(evidence: list[Evidence], question: str, limit: int) -> lis
     """
     gives = what_answers(question)
     chosen = evidence[:limit]
-    spans: dict[str, set[tuple[int, int]]] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
     articles = {}
     for e in chosen:
         articles.setdefault(e.article.id, e.article)
-        group = spans.setdefault(e.article.id, set())
+        group = spans.setdefault(e.article.id, [])
         body = e if not e.headline else next((b for b in evidence if b.article.id == e.article.id and not b.headline), None)
         if body is None:
             continue
-        group.add((body.start, body.end))
-        group.update(_neighbours(body.article.text, (body.start, body.end), gives))
+        # the best sentence first: the model says what it reads first ("…폭락했다. …하락으로 …
+        # 감소했다. 그러나 … 딥시크 쇼크로부터 …" was answered with the second sentence)
+        completed = sorted({(body.start, body.end), *_neighbours(body.article.text, (body.start, body.end), gives)})
+        group += [span for span in completed if span not in group]
     sources = []
     for aid, article in articles.items():
         if spans[aid]:
             chunks = tuple(sorted({e.chunk for e in chosen if e.article.id == aid and e.chunk}, key=lambda c: c.start))
-            sources.append(Source(len(sources) + 1, article, chunks, tuple(sorted(spans[aid]))))
+            sources.append(Source(len(sources) + 1, article, chunks, tuple(spans[aid])))
     return sources
 
 
-_REFERS_BACK = re.compile(r"^\s*(이는|이에|이로|이 때문|이를|그러나|하지만|다만|또한|특히|이어)")
+# a sentence that points back ("이는 …") needs the one before; one that only goes on ("그러나 …") does not
+_REFERS_BACK = re.compile(r"^\s*(이는|이에|이로|이 때문|이를)")
 
 
 def _neighbours(text: str, span: tuple[int, int], gives: re.Pattern | None) -> list[tuple[int, int]]:

@@ -90,7 +90,7 @@ class Source:
     n: int
     article: Article
     chunks: tuple[Chunk, ...]
-    sentences: tuple[tuple[int, int], ...]  # spans in article.text, in article order
+    sentences: tuple[tuple[int, int], ...]  # spans in article.text, the best evidence first
 
     @property
     def text(self) -> str:

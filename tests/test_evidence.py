@@ -64,3 +64,35 @@ def test_the_model_is_shown_the_best_sentences_with_the_neighbour_that_completes
     sources = evidence_sources(ranked, question, 2)
     assert sources[0].article == ranked[0].article  # [1] is the best sentence's article
     assert sum(len(s.sentences) for s in sources) <= 4
+
+
+MARKET = make_article(
+    "28일 미국 증시는 혼조세로 출발했다. 나스닥 지수는 0.6% 상승했다. 전 날 17% 폭락한 엔비디아는 이 날 1.4% 반등했다. "
+    "엔비디아는 전 날 하락으로 시가총액이 5,930억달러 감소했다. 역시 폭락했던 오라클은 2% 올랐다. "
+    "그러나 하락폭에 비해 반등폭이 미미해 중국발 딥시크의 저렴한 AI 쇼크로부터 회복되지 못한 모습을 보이고 있다.", "market.txt", line=1)
+
+
+def test_a_cause_told_in_the_articles_second_chunk_ranks_as_the_article_not_as_a_lesser_hit():
+    # the cause sentence names no 엔비디아 (the sentences before do) and sits in the top article's second chunk
+    first, second = chunk_article(MARKET, 120, 0)[:2]
+    ranked = rank(NVIDIA_QUESTION, tokens(NVIDIA_QUESTION), [Hit(first, MARKET, 0.5, similarity=0.51), Hit(second, MARKET, 0.4, similarity=0.56),
+                                                                 Hit(chunk_article(GOOGLE, 400, 0)[0], GOOGLE, 0.3, similarity=0.4)])
+    assert "딥시크" in ranked[0].text, [e.text for e in ranked[:3]]
+    assert {e.rank for e in ranked if e.article.id == MARKET.id} == {0}
+
+
+def test_within_a_source_the_best_sentence_comes_first():
+    ranked = rank(NVIDIA_QUESTION, tokens(NVIDIA_QUESTION), hits(MARKET))
+    source = evidence_sources(ranked, NVIDIA_QUESTION, 3)[0]
+    assert source.text.startswith(ranked[0].text) and ranked[0].start > source.sentences[-1][0]
+    assert "오라클" not in source.text  # "그러나 …" goes on from the sentence before; it does not need it
+
+
+NVIDIA_QUESTION = "엔비디아 주가는 왜 떨어졌어?"
+
+
+def test_what_kind_of_company_is_answered_by_the_noun_set_before_its_name():
+    startup = make_article("호주 정부는 딥시크의 보안 위험을 이유로 딥시크 사용을 금지했다. 중국 인공지능 스타트업 딥시크가 새 모델을 공개했다.",
+                           "deepseek.txt", line=1)
+    assert Asked.of("딥시크는 어떤 회사야?", tokens("딥시크는 어떤 회사야?")).kind == "describe"
+    assert "스타트업" in best("딥시크는 어떤 회사야?", startup)

@@ -195,6 +195,10 @@ def score(records: list[dict]) -> dict:
             # where answerable questions were lost: retrieval (gold not among the hits) or the answer stage
             "gold_retrieved": round(sum(r.get("gold_rank") is not None for r in answerable) / len(answerable), 4) if answerable else None,
             "refusals": dict(Counter(r.get("refusal") for r in answerable if r["refused"])),
+            # the evidence said in the model's place, and answer sentences dropped as not about what was asked
+            "extractive": sum(bool(r.get("extractive")) for r in rs),
+            "extractive_right": sum(bool(r.get("extractive")) and r["right"] for r in rs),
+            "dropped": dict(sum((Counter(r.get("dropped") or {}) for r in rs), Counter())),
             "korean_only": round(sum(r["korean"] for r in rs) / len(rs), 4),
             "seconds_mean": round(sum(r["seconds"] for r in rs) / len(rs), 2),
         }
@@ -231,7 +235,8 @@ def run_real(config: Config, path: Path, split: str = "all", corpus: str | None 
                    "said_wrong": said_wrong(q, answer), "korean": is_korean(answer, q.question),
                    "seconds": round(time.perf_counter() - t, 2), "rewritten": answer.question,
                    "cited": [where(c.article) for c in answer.citations], "refusal": answer.refusal,
-                   "gold_rank": gold_rank(q, answer), "turns": [asdict(t) for t in turns]}
+                   "gold_rank": gold_rank(q, answer), "extractive": answer.extractive, "dropped": answer.dropped,
+                   "turns": [asdict(t) for t in turns]}
             records.append(rec)
             progress(f"  {'✓' if rec['right'] else '✗'} {q.id} {rec['asked']} → {answer.text[:70]}")
     return {"file": str(path), "split": split, "corpus": corpus or "all", "news_articles": articles_limit or "all",
@@ -282,4 +287,7 @@ def format_real(report: dict) -> str:
     if a := s["answerable"]:
         lines += ["", f"answerable: gold article among the hits {pct(a['gold_retrieved'])}; refused by "
                   + (", ".join(f"{why} {n}" for why, n in sorted(a["refusals"].items(), key=str)) or "-")]
+    every = s["all"]
+    lines.append(f"extractive answers {every['extractive']} ({every['extractive_right']} right); reply sentences not said: "
+                 + (", ".join(f"{why} {n}" for why, n in sorted(every["dropped"].items())) or "-"))
     return "\n".join(lines)
