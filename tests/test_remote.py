@@ -251,6 +251,16 @@ def test_servers_come_from_the_flag_then_the_environment_then_models_yaml(tmp_pa
     assert "hunter2" not in str(bad.value) and "--llm-server" in str(bad.value)
 
 
+def test_the_commands_that_answer_take_servers():
+    from rag.arguments import parser
+
+    args = parser().parse_args(["ask", "질문", "--llm-server", "http://a:1", "--llm-server", "http://b:2"])
+    assert args.llm_server == ["http://a:1", "http://b:2"]
+    for command in (["chat"], ["eval", "x.jsonl"], ["bench"]):
+        assert parser().parse_args(command + ["--llm-server", "http://a:1"]).llm_server == ["http://a:1"]
+    assert not hasattr(parser().parse_args(["index", "articles"]), "llm_server")
+
+
 def test_with_servers_no_model_is_loaded_here(tmp_path):
     missing = replace(load_config().llm, source="path", path=str(tmp_path / "nowhere.gguf"))
     config = replace(load_config(), llm=missing, llm_servers=("http://me:pw@127.0.0.1:9",))
@@ -258,3 +268,15 @@ def test_with_servers_no_model_is_loaded_here(tmp_path):
     generator = load_generator(config, said.append)
     assert isinstance(generator, HttpGenerator) and generator.model_id == model_id(missing)
     assert "pw" not in said[0] and "me:***@127.0.0.1:9" in said[0]
+
+
+def test_the_page_keeps_the_servers_and_refuses_a_profile_they_do_not_run(fake_embedder, fake_generator):
+    from rag import Pipeline, with_profile
+
+    config = replace(load_config(), llm_servers=("http://127.0.0.1:9",))
+    pipeline = Pipeline(config, None, fake_embedder, fake_generator)
+    with pytest.raises(ConfigError) as refused:
+        with_profile(pipeline, "small")  # another language model
+    assert "서버" in refused.value.korean
+    same = with_profile(pipeline, "default")
+    assert same.config.llm_servers == config.llm_servers and isinstance(same.generator, HttpGenerator)
