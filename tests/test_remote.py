@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from rag import remote
-from rag.config import load_config
+from rag.config import DEFAULT_MODELS_YAML, load_config
 from rag.errors import ConfigError, ModelError
 from rag.load import load_generator, model_id
 from rag.remote import HttpGenerator, ServerFailed
@@ -249,6 +249,13 @@ def test_servers_come_from_the_flag_then_the_environment_then_models_yaml(tmp_pa
     with pytest.raises(ConfigError) as bad:
         load_config(llm_servers=["tcp://me:hunter2@h:9"])
     assert "hunter2" not in str(bad.value) and "--llm-server" in str(bad.value)
+    monkeypatch.delenv("RAG_LLM_SERVERS")
+    path = tmp_path / "models.yaml"
+    path.write_text(DEFAULT_MODELS_YAML.read_text(encoding="utf-8") + "llm_servers: [http://10.0.0.7:8001]\n", encoding="utf-8")
+    assert load_config(path).llm_servers == ("http://10.0.0.7:8001",)
+    path.write_text(DEFAULT_MODELS_YAML.read_text(encoding="utf-8") + "llm_servers: http://10.0.0.7:8001\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="llm_servers must be a list"):
+        load_config(path)
 
 
 def test_the_commands_that_answer_take_servers():

@@ -24,8 +24,8 @@ from ..korean import tokens
 from ..load import load_embedder, load_generator, open_index
 from ..pipeline import Pipeline
 from ..prompt import SYSTEM_PROMPT
-from ..retrieve import retrieve
 from ..remote import shown
+from ..retrieve import retrieve
 from .archive import run_archive
 
 SEED_QUESTIONS = [
