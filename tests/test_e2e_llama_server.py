@@ -85,6 +85,23 @@ def test_the_server_answers_as_the_model_loaded_here(llama_server):
         assert chatml(messages) == local._format(messages)  # the prefix path formats as the GGUF's template
         here = "".join(local.stream(messages, 120))
         there = "".join(remote.stream(messages, 120))
-        print(f"{question}\n  here:  {here!r}\n  there: {there!r}")
+        print(f"{question}\n  here:  {here!r} (first token {local.last_stats['first_token_s']} s)"
+              f"\n  there: {there!r} (first token {remote.last_stats['first_token_s']} s)")
         assert there == here
         assert local.last_stats["generated_tokens"] < 120  # ended by the model, not cut at max_tokens
+
+
+def test_a_stopped_answer_frees_the_server_for_the_next(llama_server):
+    """The page's Stop while the server reads a prompt: the connection is shut at once; the
+    server finishes that prompt (llama-cpp-python cannot stop inside it), notices, and answers
+    the next request."""
+    remote = HttpGenerator([llama_server], "qwen")
+    long = [{"role": "user", "content": SOURCE.replace("[질문] ", "") * 6 + "[질문] 엔비디아 주가는 왜 떨어졌어?"}]
+    stream = remote.stream(long, 40)
+    assert next(stream) == ""  # the server is reading the prompt
+    t = time.perf_counter()
+    stream.close()
+    assert time.perf_counter() - t < 0.5
+    reply = "".join(remote.stream([{"role": "user", "content": SOURCE + QUESTIONS[0]}], 40))
+    print(f"after a stop: {reply!r} ({time.perf_counter() - t:.1f} s)")
+    assert "5890억" in reply
