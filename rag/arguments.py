@@ -18,6 +18,10 @@ def parser() -> argparse.ArgumentParser:
     with_index.add_argument("--index-dir", type=Path, help="index folder (default: index/ in the project)")
     with_index.add_argument("--store", metavar="URL", help="the index in PostgreSQL, postgresql://USER@HOST:PORT/DATABASE "
                             "(or RAG_STORE; password in PGPASSWORD); default: the folder")
+    answers = argparse.ArgumentParser(add_help=False)  # for the commands that run the language model
+    answers.add_argument("--llm-server", action="append", metavar="URL",
+                         help="a llama.cpp server that answers instead of loading the model here, http://HOST:PORT "
+                              "(repeatable: each question goes to the least busy; or RAG_LLM_SERVERS=URL,URL)")
     with_store = argparse.ArgumentParser(add_help=False)
     with_store.add_argument("--store", metavar="URL", help="run on a PostgreSQL store (postgresql://USER@HOST:PORT/DATABASE)")
 
@@ -34,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
                        "several may run at once on a PostgreSQL store, on several machines)")
     p.set_defaults(run="embed")
 
-    p = sub.add_parser("ask", parents=[common, with_index], help="answer a question with citations")
+    p = sub.add_parser("ask", parents=[common, answers, with_index], help="answer a question with citations")
     p.add_argument("question", nargs="?", help="the question (or give --batch)")
     p.add_argument("--json", action="store_true", help="print the answer, citations, hits, timings and memo as one line of JSON")
     p.add_argument("--since", metavar="DATE", help="only articles published on or after this day (2024-10-01)")
@@ -49,14 +53,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--memo-style", choices=MEMO_STYLES, default="numbered", help="references as [1] (default) or footnotes [^1]")
     p.set_defaults(run="ask")
 
-    p = sub.add_parser("chat", parents=[common, with_index], help="serve the chat page")
+    p = sub.add_parser("chat", parents=[common, answers, with_index], help="serve the chat page")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", metavar="USER:PASSWORD", help="login for the page and the API (or set RAG_AUTH); required off 127.0.0.1")
     p.add_argument("--no-auth", action="store_true", help="serve a non-local address without a login (not advised)")
     p.set_defaults(run="chat")
 
-    p = sub.add_parser("eval", parents=[common, with_store], help="measure answer quality on a question set (real-question JSONL or SQuAD/KorQuAD)")
+    p = sub.add_parser("eval", parents=[common, answers, with_store], help="measure answer quality on a question set (real-question JSONL or SQuAD/KorQuAD)")
     p.add_argument("file", type=Path, help="eval/real-questions.jsonl, or SQuAD-format JSON (e.g. ../shared/eval/korquad/KorQuAD_v1.0_dev.json)")
     p.add_argument("--split", choices=["tune", "test", "all"], default="all", help="real questions: which half to ask")
     p.add_argument("--corpus", choices=["bundled", "news", "news-dated", "news-11"], help="real questions: only those over this corpus")
@@ -77,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, help="write every number, setting and answer to this file")
     p.set_defaults(run="eval")
 
-    p = sub.add_parser("bench", parents=[common, with_store], help="measure latency, throughput and memory (prints a table, writes JSON)")
+    p = sub.add_parser("bench", parents=[common, answers, with_store], help="measure latency, throughput and memory (prints a table, writes JSON)")
     p.add_argument("--news", type=Path, nargs="*", default=sorted((Path(__file__).resolve().parent.parent.parent / "shared/news").glob("*.jsonl")),
                    help="news .jsonl files for the archive section (default: ../shared/news; none: skip it)")
     p.add_argument("--repeats", type=int, default=1, help="times the seed questions are asked")

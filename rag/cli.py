@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(message)s")
     try:
-        config = load_config(args.config, args.profile, getattr(args, "index_dir", None), store=getattr(args, "store", None))
+        config = load_config(args.config, args.profile, getattr(args, "index_dir", None), store=getattr(args, "store", None),
+                             llm_servers=getattr(args, "llm_server", None))
         return COMMANDS[args.run](args, config) or 0
     except RagError as e:
         if args.debug:

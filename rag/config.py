@@ -2,19 +2,21 @@
 
 Validated at load; every error names the bad key and says how to fix it. This is the only
 module that reads the environment: RAG_CACHE_DIR (where models are stored), RAG_AUTH (the
-chat page's login) and RAG_STORE (where the index lives). A PostgreSQL store's password is
-read by libpq from PGPASSWORD or PGPASSFILE, or from `password_file` when connecting:
-never held here (stores/address.py).
+chat page's login), RAG_STORE (where the index lives), RAG_LLM_SERVERS (llama.cpp servers that
+answer instead of a model loaded here). A PostgreSQL store's password is read by libpq from
+PGPASSWORD or PGPASSFILE, or from `password_file` when connecting: never held here.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import yaml
 
 from .errors import ConfigError
+from .remote import server_urls
 from .stores.address import StoreSpec
 from .stores.address import parse as parse_store
 
@@ -109,6 +111,8 @@ class Config:
     profiles: tuple[str, ...] = ()  # every profile in models.yaml, for choosing one in the UI
     auth: str | None = None  # "USER:PASSWORD" for the chat page, from RAG_AUTH
     store: StoreSpec | None = None  # a PostgreSQL store; None: the folder `index_dir`
+    # OpenAI-compatible llama.cpp servers that answer (remote.py); empty: the GGUF is loaded here
+    llm_servers: tuple[str, ...] = ()
     source: Path = DEFAULT_MODELS_YAML
 
 
@@ -118,9 +122,11 @@ def load_config(
     index_dir: Path | str | None = None,
     cache_dir: Path | str | None = None,
     store: str | None = None,
+    llm_servers: Sequence[str] | None = None,
 ) -> Config:
     """Read models.yaml and pick a profile; arguments override the file (and RAG_STORE, for
-    the store: `store` from --store, then RAG_STORE, then models.yaml's `store:`)."""
+    the store: `store` from --store, then RAG_STORE, then models.yaml's `store:`; likewise
+    `llm_servers` from --llm-server, then RAG_LLM_SERVERS, then `llm_servers:`)."""
     path = Path(path) if path else DEFAULT_MODELS_YAML
     raw = _read_yaml(path)
     models = {name: _model_spec(name, entry, path) for name, entry in _section(raw, "models", path).items()}
@@ -147,6 +153,7 @@ def load_config(
         profiles=tuple(profiles),
         auth=os.environ.get("RAG_AUTH") or None,
         store=_store(store, raw, path, index_dir),
+        llm_servers=_llm_servers(llm_servers, raw, path),
         source=path,
     )
 
@@ -163,6 +170,18 @@ def _store(given: str | None, raw: dict, path: Path, index_dir) -> StoreSpec | N
     if os.environ.get("RAG_STORE"):
         return parse_store(os.environ["RAG_STORE"], "RAG_STORE")
     return parse_store(raw.get("store"), f"{path}: store")
+
+
+def _llm_servers(given: Sequence[str] | None, raw: dict, path: Path) -> tuple[str, ...]:
+    """The servers named by --llm-server, else RAG_LLM_SERVERS (comma separated), else models.yaml."""
+    if given:
+        return server_urls(given, "--llm-server")
+    if os.environ.get("RAG_LLM_SERVERS", "").strip():
+        return server_urls(os.environ["RAG_LLM_SERVERS"].split(","), "RAG_LLM_SERVERS")
+    values = raw.get("llm_servers") or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ConfigError(f"{path}: llm_servers must be a list of URLs such as http://127.0.0.1:8001.")
+    return server_urls(values, f"{path}: llm_servers")
 
 
 def _read_yaml(path: Path) -> dict:

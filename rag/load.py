@@ -18,7 +18,7 @@ from .background import catch_up
 from .config import Config, ModelSpec, load_config
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import ConfigError, IndexMismatch
-from .generate import LlamaGenerator
+from .generate import Generator, LlamaGenerator
 from .index import identity, index_paths
 from .ingest import read_paths
 from .models import ensure_model
@@ -38,8 +38,15 @@ def load_pipeline(config: Config, progress: Progress = log.info) -> Pipeline:
 
 def with_profile(pipeline: Pipeline, profile: str) -> Pipeline:
     """The same index and embedder with another profile's language model."""
-    config = load_config(pipeline.config.source, profile, None if pipeline.config.default_index else pipeline.config.index_dir)
-    if config.embedder != pipeline.config.embedder:
+    old = pipeline.config
+    config = load_config(old.source, profile, None if old.default_index else old.index_dir, llm_servers=old.llm_servers)
+    if config.llm_servers and config.llm != old.llm:
+        raise ConfigError(
+            f"Profile '{profile}' uses another language model, and the llama.cpp servers run {old.llm.name}: "
+            "start servers with that model, or use the profile without --llm-server.",
+            "이 프로필은 다른 언어 모델을 쓰는데, 언어 모델 서버는 지금 모델을 실행합니다. 서버를 그 모델로 다시 시작하세요.",
+        )
+    if config.embedder != old.embedder:
         raise ConfigError(
             f"Profile '{profile}' uses another embedding model: rebuild the index with `rag index --rebuild`.",
             "이 프로필은 다른 임베딩 모델을 써서 색인을 다시 만들어야 합니다. `rag index --rebuild`를 쓰세요.",
@@ -58,7 +65,14 @@ def load_embedder(config: Config, progress: Progress = log.info) -> SentenceTran
     return SentenceTransformerEmbedder(path, model_id(config.embedder), s.embed_dtype, s.embed_batch_size, s.threads)
 
 
-def load_generator(config: Config, progress: Progress = log.info) -> LlamaGenerator:
+def load_generator(config: Config, progress: Progress = log.info) -> Generator:
+    """The profile's language model, loaded here; or, with `llm_servers`, a client of those
+    servers (no GGUF fetched or loaded: the servers run it)."""
+    if config.llm_servers:
+        from .remote import HttpGenerator, shown
+
+        progress(f"언어 모델 서버 / language model servers: {', '.join(shown(u) for u in config.llm_servers)}")
+        return HttpGenerator(config.llm_servers, model_id(config.llm))
     path = ensure_model(config.llm, config.cache_dir, progress)
     return LlamaGenerator(path, model_id(config.llm), config.settings.n_ctx, config.settings.threads)
 

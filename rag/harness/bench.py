@@ -24,6 +24,7 @@ from ..korean import tokens
 from ..load import load_embedder, load_generator, open_index
 from ..pipeline import Pipeline
 from ..prompt import SYSTEM_PROMPT
+from ..remote import shown
 from ..retrieve import retrieve
 from .archive import run_archive
 
@@ -69,13 +70,14 @@ def time_answers(pipeline: Pipeline, questions: list[str]) -> dict:
         first.append(answer.timings["first_token"])
         total.append(answer.timings["total"])
         stats = pipeline.generator.last_stats
-        prompt_tokens.append(stats["prompt_tokens"])
-        if stats["generated_tokens"] > 1:
-            gen_rates.append(stats["generation_tps"])
+        if "prompt_tokens" in stats:  # a model loaded here; a server's (remote.py) stream tells neither
+            prompt_tokens.append(stats["prompt_tokens"])
+            if stats["generated_tokens"] > 1:
+                gen_rates.append(stats["generation_tps"])
     return {
         "first_token_s": summary(first),
         "total_s": summary(total),
-        "prompt_tokens": summary(prompt_tokens),
+        "prompt_tokens": summary(prompt_tokens) if prompt_tokens else None,
         "generation_tps": summary(gen_rates) if gen_rates else None,
     }
 
@@ -153,6 +155,9 @@ def run_bench(config: Config, news: list[Path], repeats: int = 1,
     pipeline.warm()  # as the chat server does before taking questions
     pipeline.ask(WARM_UP).answer  # the query embedding's first call is slower
     report["ours"] = time_answers(pipeline, questions)
+    if not isinstance(generator, LlamaGenerator):  # llama.cpp servers answer: the baselines need the model here
+        report["llm_servers"] = [shown(u) for u in config.llm_servers]
+        return report | {"retrieval_bundled": time_retrieval(index, embedder, questions, config), "peak_rss_mb": round(peak_rss_mb(), 1)}
     progress("raw llama.cpp speed, at our prompt length")
     report["raw_llama"] = raw_llama(generator, int(report["ours"]["prompt_tokens"]["p50"]))
     progress("naive pipeline on the same questions")
@@ -204,6 +209,15 @@ def cold_start(config: Config) -> dict:
 def format_bench(r: dict) -> str:
     """The report as a Markdown table (pasted into the README as is)."""
     m = r["machine"]
+    if "llm_servers" in r:
+        o, ret = r["ours"], r["retrieval_bundled"]
+        return "\n".join([
+            f"Machine: {m['cpu']}, {m['cores']} cores; answers from {', '.join(r['llm_servers'])} ({r['models']['llm']})", "",
+            "| measure | value |", "| --- | --- |",
+            f"| first token p50 / p95 (s) | {o['first_token_s']['p50']} / {o['first_token_s']['p95']} |",
+            f"| answer total p50 / p95 (s) | {o['total_s']['p50']} / {o['total_s']['p95']} |",
+            f"| retrieval p50 / p95, {ret['chunks']} chunks (ms) | {ret['ms']['p50']:.0f} / {ret['ms']['p95']:.0f} |",
+            f"| model load (s) / peak RSS (MB) | {r['load_s']} / {r['peak_rss_mb']:.0f} |"])
     rows = [
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM; profile `{r['profile']}` "
         f"({r['models']['llm']}, {r['models']['embedder']})",
