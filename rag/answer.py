@@ -172,12 +172,13 @@ def values(question: str, e: Evidence) -> list[str] | None:
 
 
 def quoted(sentence: str) -> str:
-    """A sentence as an answer says it: a leading photo-caption source cut off, a full stop at the end.
+    """A sentence as an answer says it: a leading photo-caption source or outlet tag cut off, a
+    full stop at the end.
 
-    >>> quoted("/연합뉴스 엔비디아 주가가 17% 떨어졌다")
-    '엔비디아 주가가 17% 떨어졌다.'
+    >>> quoted("/연합뉴스 엔비디아 주가가 17% 떨어졌다"), quoted("[더지엠뉴스] 중국 AI 스타트업 딥시크가 …")
+    ('엔비디아 주가가 17% 떨어졌다.', '중국 AI 스타트업 딥시크가 ….')
     """
-    text = re.sub(r"^/\S+\s+", "", sentence.strip())
+    text = re.sub(r"^(/\S+|\[[^\]\s]{1,20}\])\s*", "", sentence.strip())
     return text if re.search(r"[.!?。\"'”’]$", text) else text + "."
 
 

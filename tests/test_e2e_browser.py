@@ -201,23 +201,25 @@ def test_a_waiting_page_shows_the_question_and_its_place_in_korean_and_a_closed_
     threading.Thread(target=stream, args=(server["url"], "엔비디아 주가는 왜 떨어졌어?", busy), daemon=True).start()
     while not any(e == "piece" for _, e in busy):
         time.sleep(0.1)
-    waiting.fill("#question textarea", "딥시크는 어떤 회사야?")
+    # the page asks a question with a long answer (three sentences, seconds of streaming), so it
+    # can be closed mid-answer
+    waiting.fill("#question textarea", "엔비디아 주가는 왜 떨어졌어?")
     waiting.press("#question textarea", "Enter")
     # the question shows at once, and the answer's place says in Korean that it waits its turn
     waiting.locator("#chat").get_by_text("앞에 1건이 먼저 처리되고 있습니다").wait_for(timeout=10_000)
-    assert "딥시크는 어떤 회사야?" in waiting.locator("#chat").inner_text()
+    assert "엔비디아 주가는 왜 떨어졌어?" in waiting.locator("#chat").inner_text()
     assert not re.search(r"queue|\d+\.\d+/\d+\.\d+s", waiting.locator("body").inner_text())
     waiting.screenshot(path=str(SHOTS / "05-queue-position.png"))
+    after: list = []  # the next in line, behind the page
+    threading.Thread(target=stream, args=(server["url"], "샤오미가 공개한 AI 모델 이름은?", after), daemon=True).start()
+    while not after:
+        time.sleep(0.1)
+    assert after[0][1] == "queue"
     while not any(e == "answer" for _, e in busy):
         time.sleep(0.1)
     # the page's own answer starts streaming; closing the page mid-answer frees the model
     while "앞에" in waiting.locator("#chat .bot").last.inner_text() or len(waiting.locator("#chat .bot").last.inner_text().strip()) < 5:
         time.sleep(0.1)
-    after: list = []
-    threading.Thread(target=stream, args=(server["url"], "샤오미가 공개한 AI 모델 이름은?", after), daemon=True).start()
-    while not after:
-        time.sleep(0.1)
-    assert after[0][1] == "queue"  # it waits behind the page's answer
     waiting.close()
     closed = time.time()
     while not any(e == "start" for _, e in after) and time.time() < closed + 30:
