@@ -13,7 +13,7 @@ described by what the product already knows (`FEATURES`): the question's content
 (and in its headline), its predicate by meaning ("떨어졌어" finds "하락"), whether it gives
 what is asked (an amount for 얼마, a name for 누구, a day for 언제, a cause clause for 왜),
 whether it names the question's subject or is about another name, how similar the hit is to
-the question, and the hit's rank. A logistic model over them (`WEIGHTS`, fit on the tune half
+the question, and its article's rank among the hits. A logistic model over them (`WEIGHTS`, fit on the tune half
 of the real-question set by `harness/evidence.py`, never on the test half) gives each
 candidate its probability.
 """

@@ -106,7 +106,7 @@ class Evidence:
     start: int  # span in article.text (0, 0 for the headline)
     end: int
     headline: bool = False
-    rank: int = 0  # of its hit, 0 = the top hit
+    rank: int = 0  # of its article among the hits, 0 = the top hit's article
     similarity: float = 0.0  # of its hit's chunk to the question
     lead: bool = False  # the article's first sentence
     share: float = 0.0  # of the question's content words it holds, with its headline's
