@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .check import cut_loop, gives_what_asked, until_loop
-from .cite import attach, is_refusal, may_be_refusal, strip_markers
+from .cite import attach, is_refusal, may_be_refusal, parse_markers, strip_markers
 from .config import Settings
 from .embed import Embedder
 from .evidence import FEATURES, NAMED, Asked, given, says_opposite
@@ -101,7 +101,7 @@ def _distractor(first: str, citations, evidence: list[Evidence], settings: Setti
     """
     if not evidence or evidence[0].score < settings.evidence_confident:
         return False
-    cited = {int(n) for n in re.findall(r"\[(\d+)\]", first)}
+    cited = set(parse_markers(first))
     scores = [e.score for c in citations if c.n in cited for e in evidence
               if e.article.id == c.article.id and not e.headline and c.quote.strip() and c.quote.strip() in e.text]
     return bool(scores) and max(scores) < evidence[0].score - DISTRACTOR_GAP

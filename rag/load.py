@@ -69,9 +69,10 @@ def load_generator(config: Config, progress: Progress = log.info) -> Generator:
     """The profile's language model, loaded here; or, with `llm_servers`, a client of those
     servers (no GGUF fetched or loaded: the servers run it)."""
     if config.llm_servers:
-        from .remote import HttpGenerator, shown
+        from .remote import HttpGenerator
+        from .stores.address import redact
 
-        progress(f"언어 모델 서버 / language model servers: {', '.join(shown(u) for u in config.llm_servers)}")
+        progress(f"언어 모델 서버 / language model servers: {', '.join(redact(u) for u in config.llm_servers)}")
         return HttpGenerator(config.llm_servers, model_id(config.llm))
     path = ensure_model(config.llm, config.cache_dir, progress)
     return LlamaGenerator(path, model_id(config.llm), config.settings.n_ctx, config.settings.threads)

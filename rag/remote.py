@@ -24,7 +24,6 @@ import contextlib
 import json
 import logging
 import queue
-import re
 import socket
 import threading
 import time
@@ -35,6 +34,7 @@ import httpx
 
 from .errors import ConfigError, ModelError
 from .generate import defuse
+from .stores.address import redact  # a password in a URL is never printed (the store's rule)
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +132,8 @@ class HttpGenerator:
             call.stop()
             end = time.perf_counter()
             if not finished:
-                log.info("generation on %s stopped after %d pieces", shown(url), count)
-            self.last_stats = {"server": shown(url), "pieces": count, "first_token_s": round((first or end) - t0, 3)}
+                log.info("generation on %s stopped after %d pieces", redact(url), count)
+            self.last_stats = {"server": redact(url), "pieces": count, "first_token_s": round((first or end) - t0, 3)}
 
     def close(self) -> None:
         self._client.close()
@@ -162,8 +162,8 @@ def _events(call: "_Call", timeout: float, url: str) -> Iterator[tuple[str, bool
             raise _dead(url, f"{type(line).__name__}: {line}", "답하던 중 연결이 끊겼습니다")
         if isinstance(line, _Status):
             error = ServerFailed if line.code >= 500 else ModelError  # 4xx: this request, not the server
-            raise error(f"The language model server {shown(url)} answered HTTP {line.code}: {line.text}",
-                        f"언어 모델 서버({shown(url)})가 오류로 답했습니다 (HTTP {line.code}). 서버 로그를 확인하세요.")
+            raise error(f"The language model server {redact(url)} answered HTTP {line.code}: {line.text}",
+                        f"언어 모델 서버({redact(url)})가 오류로 답했습니다 (HTTP {line.code}). 서버 로그를 확인하세요.")
         if line is _END:
             raise _dead(url, "the stream ended before [DONE]", "답이 끝나기 전에 연결이 닫혔습니다")
         if not line or line.startswith("event:"):  # a blank line ends an event, "event: x" names one
@@ -174,9 +174,9 @@ def _events(call: "_Call", timeout: float, url: str) -> Iterator[tuple[str, bool
         if data == "[DONE]":
             if finish is None:
                 raise ModelError(
-                    f"The language model server {shown(url)} cut the answer short: another request interrupted it. "
+                    f"The language model server {redact(url)} cut the answer short: another request interrupted it. "
                     "Start llama_cpp.server with --interrupt_requests False.",
-                    f"언어 모델 서버({shown(url)})가 다른 요청 때문에 답을 멈췄습니다. 다시 물어보세요.")
+                    f"언어 모델 서버({redact(url)})가 다른 요청 때문에 답을 멈췄습니다. 다시 물어보세요.")
             return
         try:
             choice = (json.loads(data).get("choices") or [{}])[0]
@@ -237,9 +237,9 @@ class _Unreachable(Exception):
 
     def __init__(self, url: str, error: Exception):
         self.error = error
-        self.english = (f"The language model server {shown(url)} does not answer ({type(error).__name__}). Start it "
+        self.english = (f"The language model server {redact(url)} does not answer ({type(error).__name__}). Start it "
                         "(`python -m llama_cpp.server`, see the README) or fix --llm-server / RAG_LLM_SERVERS.")
-        self.korean = f"언어 모델 서버({shown(url)})가 응답하지 않습니다. 서버가 켜져 있는지 확인하세요."
+        self.korean = f"언어 모델 서버({redact(url)})가 응답하지 않습니다. 서버가 켜져 있는지 확인하세요."
         super().__init__(self.english)
 
     def as_model_error(self) -> ModelError:
@@ -251,9 +251,9 @@ class ServerFailed(ModelError):
 
 
 def _dead(url: str, english: str, korean: str) -> ServerFailed:
-    return ServerFailed(f"The language model server {shown(url)} stopped answering ({english}); ask again "
+    return ServerFailed(f"The language model server {redact(url)} stopped answering ({english}); ask again "
                         "(another server, if there is one, takes the next question).",
-                        f"언어 모델 서버({shown(url)})가 응답하지 않습니다: {korean}. 다시 물어보세요.")
+                        f"언어 모델 서버({redact(url)})가 응답하지 않습니다: {korean}. 다시 물어보세요.")
 
 
 def chatml(messages: list[dict[str, str]]) -> str:
@@ -284,16 +284,7 @@ def server_urls(values: Sequence[str], where: str) -> tuple[str, ...]:
         except ValueError:  # a port that is not a number
             ok = False
         if not ok:
-            raise ConfigError(f"{where}: '{shown(value)}' is not a server URL; give one like http://127.0.0.1:8001.")
+            raise ConfigError(f"{where}: '{redact(value)}' is not a server URL; give one like http://127.0.0.1:8001.")
         url = value.rstrip("/")
         urls.append(url.removesuffix("/v1"))
     return tuple(dict.fromkeys(urls))
-
-
-def shown(url: str) -> str:
-    """A server URL as it may be printed: a password in it is never shown.
-
-    >>> shown("http://me:secret@10.0.0.5:8001"), shown("http://127.0.0.1:8001")
-    ('http://me:***@10.0.0.5:8001', 'http://127.0.0.1:8001')
-    """
-    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)

@@ -24,8 +24,8 @@ from ..korean import tokens
 from ..load import load_embedder, load_generator, open_index
 from ..pipeline import Pipeline
 from ..prompt import SYSTEM_PROMPT
-from ..remote import shown
 from ..retrieve import retrieve
+from ..stores.address import redact
 from .archive import run_archive
 
 SEED_QUESTIONS = [
@@ -156,7 +156,7 @@ def run_bench(config: Config, news: list[Path], repeats: int = 1,
     pipeline.ask(WARM_UP).answer  # the query embedding's first call is slower
     report["ours"] = time_answers(pipeline, questions)
     if not isinstance(generator, LlamaGenerator):  # llama.cpp servers answer: the baselines need the model here
-        report["llm_servers"] = [shown(u) for u in config.llm_servers]
+        report["llm_servers"] = [redact(u) for u in config.llm_servers]
         return report | {"retrieval_bundled": time_retrieval(index, embedder, questions, config), "peak_rss_mb": round(peak_rss_mb(), 1)}
     progress("raw llama.cpp speed, at our prompt length")
     report["raw_llama"] = raw_llama(generator, int(report["ours"]["prompt_tokens"]["p50"]))
