@@ -9,6 +9,8 @@ Errors are printed as one actionable line and exit with code 1; --debug shows tr
 """
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import json
 import logging
 import sys
@@ -24,6 +26,8 @@ log = logging.getLogger("rag")
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    with contextlib.suppress(OSError, ValueError):  # a stderr without a file (captured in tests) has no fault handler
+        faulthandler.enable()  # a crash inside a native library prints where it happened, never nothing
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(message)s")
     try:
         config = load_config(args.config, args.profile, getattr(args, "index_dir", None), store=getattr(args, "store", None),

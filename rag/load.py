@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import reader, store
+from . import probe, reader, store
 from .background import catch_up
 from .config import Config, ModelSpec, load_config
 from .embed import Embedder, SentenceTransformerEmbedder
@@ -75,6 +75,7 @@ def load_generator(config: Config, progress: Progress = log.info) -> Generator:
         progress(f"언어 모델 서버 / language model servers: {', '.join(redact(u) for u in config.llm_servers)}")
         return HttpGenerator(config.llm_servers, model_id(config.llm))
     path = ensure_model(config.llm, config.cache_dir, progress)
+    probe.ensure_runs(path, config.cache_dir, progress)  # a build that crashes this CPU is told, not a vanished process
     return LlamaGenerator(path, model_id(config.llm), config.settings.n_ctx, config.settings.threads)
 
 
