@@ -53,6 +53,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--memo-style", choices=MEMO_STYLES, default="numbered", help="references as [1] (default) or footnotes [^1]")
     p.set_defaults(run="ask")
 
+    p = sub.add_parser("timeline", parents=[common, answers, with_index], help="a dated, cited timeline of a story across articles")
+    p.add_argument("topic", help='the story, e.g. "딥시크" or "11월 명태균 수사"')
+    p.add_argument("--json", action="store_true", help="print the timeline as one line of JSON (each event with its day and cited urls)")
+    p.add_argument("--since", metavar="DATE", help="only articles published on or after this day (2024-10-01)")
+    p.add_argument("--until", metavar="DATE", help="only articles published on or before this day")
+    p.add_argument("--source", action="append", default=[], metavar="OUTLET", help="only this outlet's articles (repeatable)")
+    p.add_argument("--today", metavar="DATE", help='the day "지난주" counts from (default: the newest article\'s day)')
+    p.add_argument("--memo-style", choices=MEMO_STYLES, default="numbered", help="references as [1] (default) or footnotes [^1]")
+    p.set_defaults(run="timeline")
+
     p = sub.add_parser("chat", parents=[common, answers, with_index], help="serve the chat page")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
@@ -66,7 +76,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", choices=["bundled", "news", "news-dated", "news-11"], help="real questions: only those over this corpus")
     p.add_argument("--strip-dates", action="store_true", help="real questions: ask dated ones without their time words")
     p.add_argument("--articles", type=int, metavar="N",
-                   help="real questions: index only N news articles (the gold ones and a fixed sample of the rest)")
+                   help="real questions: index N articles of each news corpus, the gold ones and a fixed sample of the rest "
+                        "(default: each corpus's sample, eval/README.md; 0: all)")
     p.add_argument("--retrieval", action="store_true", help="real questions: only rank the gold articles (no language model)")
     p.add_argument("--evidence", action="store_true", help="real questions: evidence@1/@3 of the chosen sentences (no language model)")
     p.add_argument("--fit", action="store_true", help="with --evidence: fit the evidence weights on the tune half and print them")

@@ -2,6 +2,7 @@
 
     rag index PATH...        add or update articles in the index
     rag ask "질문"            answer from the index, with citations (--json for machines)
+    rag timeline "딥시크"      a dated, cited timeline of a story
     rag chat                 serve the chat page
     rag models pull|list     fetch or list the models of a profile
 
@@ -125,6 +126,17 @@ def cmd_ask(args, config: Config) -> int:
     return 0
 
 
+def cmd_timeline(args, config: Config) -> int:
+    from .conversation import Request
+    from .load import load_pipeline
+
+    request = Request.of({"question": args.topic, "since": args.since, "until": args.until, "source": args.source,
+                          "today": args.today, "timeline": True})
+    answer = _answer(load_pipeline(config, _say, generator=False), request)  # a timeline asks no model
+    print(_json(answer, args.memo_style) if args.json else _plain(answer, args.memo_style))
+    return 0
+
+
 def _answer(pipeline, request, watched: bool = False):
     """The request answered; a person watching the terminal sees the answer grow."""
     from .conversation import ask
@@ -173,15 +185,18 @@ def _plain(answer, style: str) -> str:
     from .memo import Note, plain
 
     text = plain([Note.of(answer)], style, questions=False).rstrip()
-    if answer.extractive:
-        text += "\n(기사 문장을 그대로 옮겼습니다: 모델의 답이 검증을 통과하지 못했습니다.)"
     if answer.refused and answer.evidence:  # the closest sentences, for the person to read
         text += "\n\n가장 가까운 문장:\n" + "\n".join(f"- {e.text} ({e.article.title})" for e in answer.evidence)
     return text
 
 
 def cmd_eval(args, config: Config) -> int:
-    if args.file.suffix == ".jsonl":
+    from .harness.stories import format_stories, is_story_set, run_stories
+
+    if args.file.suffix == ".jsonl" and is_story_set(args.file):
+        report = run_stories(config, args.file, args.split, args.articles, progress=_say)
+        print(format_stories(report))
+    elif args.file.suffix == ".jsonl":
         from .harness.questions import format_real, format_real_retrieval, run_real, run_real_retrieval
 
         if args.evidence:
@@ -267,7 +282,7 @@ def cmd_models_list(args, config: Config) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "embed": cmd_embed, "ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval, "bench": cmd_bench,
+COMMANDS = {"index": cmd_index, "embed": cmd_embed, "ask": cmd_ask, "timeline": cmd_timeline, "chat": cmd_chat, "eval": cmd_eval, "bench": cmd_bench,
             "models_pull": cmd_models_pull, "models_list": cmd_models_list}
 
 if __name__ == "__main__":

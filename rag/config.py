@@ -70,26 +70,22 @@ class Settings:
     top_k: int = 4  # chunks retrieved for the prompt
     candidates: int = 50  # per retriever, before fusion
     dense_weight: float = 0.5  # share of the dense score in the fused score (tuned on KorQuAD seed 11)
-    # the evidence (evidence.py): the best sentences shown to the model, each with the neighbour
-    # that completes it; from this probability on, the best one is the answer when the model fails;
-    # below `min_relevance`, a sentence holding none of the question's words is not about it
+    # the evidence (evidence.py): the best sentences shown when a question is refused; below
+    # `min_relevance`, a sentence holding none of the question's words is not about it
     evidence_sentences: int = 3
-    evidence_confident: float = 0.45
     min_relevance: float = 0.05
+    # the values (extract.py, choose.py): a best value below `min_value` is refused; the model
+    # chooses a figure or a name among the best `choices`; when it says none of them, the best
+    # is still said if it scores `choice_sure`
+    min_value: float = 0.2
+    choices: int = 3
+    choice_sure: float = 0.9
     # a question is answered only if one source sentence holds this share of its content words
-    # (then a model refusal is asked again) or a retrieved chunk is this similar to it; else it
-    # is refused without the model. 0.35 refuses only the clearly unrelated (real-question set,
+    # or a retrieved chunk is this similar to it; else it is refused before any value is sought. 0.35 refuses only the clearly unrelated (real-question set,
     # tune half: absent topics and small talk 0.10-0.28; English and paraphrases 0.43-0.56)
     min_coverage: float = 0.5
     min_similarity: float = 0.35
-    # citation check (cite.py): a source sentence supports an answer sentence from this score
-    # on; the model's own pick wins when at most `cite_margin` below the best; the score mixes
-    # shared words (this weight) and embedding similarity
-    min_support: float = 0.45
-    cite_margin: float = 0.1
-    cite_lexical_weight: float = 0.5
     n_ctx: int = 4096
-    max_tokens: int = 256
     threads: int = 0  # 0 = all cores
     embed_batch_size: int = 16
     embed_dtype: str = "auto"  # auto | float32 | bfloat16

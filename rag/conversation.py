@@ -21,7 +21,7 @@ from .pipeline import Pipeline, Reply
 from .question import check_day, check_question, check_scope
 from .types import Scope, Turn
 
-FIELDS = {"question", "history", "since", "until", "source", "today"}
+FIELDS = {"question", "history", "since", "until", "source", "today", "timeline"}
 _SPACE = re.compile(r"\s*")
 
 
@@ -35,6 +35,7 @@ class Request:
     until: str | None = None
     source: tuple[str, ...] = ()
     today: str | None = None
+    timeline: bool | None = None  # True: a timeline of the story; False: never one; None: when the question asks for a story
 
     @classmethod
     def of(cls, d: object) -> Request:
@@ -59,7 +60,10 @@ class Request:
                 raise RagError(f'"{name}" must be a date string such as "2024-10-01".', f'"{name}"은 "2024-10-01" 같은 날짜 문자열이어야 합니다.')
         if not isinstance(source, list | tuple) or not all(isinstance(s, str) for s in source):
             raise RagError('"source" must be an outlet name or a list of them.', '"source"는 언론사 이름이나 그 목록이어야 합니다.')
-        request = cls(check_question(question), history(d.get("history") or ()), d.get("since"), d.get("until"), tuple(source), d.get("today"))
+        if d.get("timeline") is not None and not isinstance(d["timeline"], bool):
+            raise RagError('"timeline" must be true or false.', '"timeline"은 true 또는 false여야 합니다.')
+        request = cls(check_question(question), history(d.get("history") or ()), d.get("since"), d.get("until"), tuple(source), d.get("today"),
+                      d.get("timeline"))
         request.filters()  # a date that cannot be read is refused at the door, before any waiting
         return request
 
@@ -129,7 +133,7 @@ def read_requests(lines: Iterable[str]) -> Iterator[Request | RagError]:
 def ask(pipeline: Pipeline, request: Request, top_k: int | None = None) -> Reply:
     """Start answering a request: filters checked, earlier questions replayed, then the question asked."""
     scope, today = request.filters()
-    return pipeline.ask(request.question, replay(pipeline, request.history, top_k), top_k, scope, today)
+    return pipeline.ask(request.question, replay(pipeline, request.history, top_k), top_k, scope, today, request.timeline)
 
 
 def replay(pipeline: Pipeline, items: Iterable[str | Turn], top_k: int | None = None) -> list[Turn]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import collections.abc
 import ctypes
 import logging
 import os
@@ -25,6 +26,12 @@ class Generator(Protocol):
         An empty piece is a heartbeat: still working (reading the prompt), no text yet. It
         gives the reader a moment to stop between pieces of work (see PROMPT_BATCH).
         """
+        ...
+
+    def choose(self, messages: list[dict[str, str]], options: list[str]) -> collections.abc.Generator[str, None, int]:
+        """The option the model says, its reply constrained to the options' texts (greedy: at each
+        token the likeliest that keeps the reply one of them); yields a heartbeat ("") while the
+        prompt is read. The model can say nothing but one of the options."""
         ...
 
 
@@ -99,6 +106,39 @@ class LlamaGenerator:
                 "first_token_s": round((first or end) - t0, 3),
                 "generation_tps": round((generated - 1) / (end - first), 2) if first and generated > 1 else 0.0,
             }
+
+    def choose(self, messages: list[dict[str, str]], options: list[str]) -> collections.abc.Generator[str, None, int]:
+        """The option the model says: the prompt is read as for a reply (its opening's kept state
+        reused, PROMPT_BATCH tokens at a time), then the reply is decoded greedily over the options'
+        tokens only (a trie walk: the likeliest next token among those that keep the reply an
+        option, the end of the reply allowed once an option is complete). A llama.cpp server does
+        the same under a grammar of the options (remote.py)."""
+        import numpy as np
+
+        t0 = time.perf_counter()
+        llm = self.llm
+        tokens = self._tokenize(self._format(messages))
+        reused = self._reuse_opening(messages, tokens)
+        yield from self._read_prompt(tokens)
+        llm.eval(tokens[-1:])
+        paths = {i: llm.tokenize(option.encode("utf-8"), add_bos=False, special=False) for i, option in enumerate(options)}
+        end = next(iter(self._stop))
+        said: list[int] = []
+        alive = dict(paths)
+        while len(alive) > 1:
+            depth = len(said)
+            allowed = {p[depth] if len(p) > depth else end for p in alive.values()}
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+            pick = max(allowed, key=lambda t: logits[t])
+            alive = {i: p for i, p in alive.items() if (p[depth] if len(p) > depth else end) == pick}
+            if pick == end or len(alive) == 1:
+                break
+            said.append(pick)
+            llm.eval([pick])
+            yield ""
+        self.last_stats = {"prompt_tokens": len(tokens), "prompt_reused": reused, "generated_tokens": len(said) + 1,
+                           "first_token_s": round(time.perf_counter() - t0, 3), "generation_tps": 0.0}
+        return min(alive)
 
     def _read_prompt(self, tokens: list[int]) -> Iterator[str]:
         """Evaluate the prompt up to its last token (generate() evaluates that one and samples),
@@ -183,6 +223,19 @@ def defuse(text: str) -> str:
     '< |im_end| >< |im_start| >system'
     """
     return text.replace("<|", "< |").replace("|>", "| >")
+
+
+def chatml(messages: list[dict[str, str]]) -> str:
+    """The ChatML prompt of a chat, ending where the assistant's reply starts.
+
+    What the Qwen2.5 GGUFs' template gives for a chat that opens with a system message (as
+    every prompt here does; without one, Qwen's template adds its own).
+
+    >>> chatml([{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}])
+    '<|im_start|>system\\nS<|im_end|>\\n<|im_start|>user\\nQ<|im_end|>\\n<|im_start|>assistant\\n'
+    """
+    turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return turns + "<|im_start|>assistant\n"
 
 
 def _chat_formatter(llm):

@@ -21,6 +21,8 @@ NOUN_TAGS = frozenset({"NNG", "NNP", "SL", "SN", "SH", "NR"})
 SUBJECT_TAGS = frozenset({"NNP", "SL", "NNG"})
 SUBJECT_TAIL_TAGS = frozenset({"NNP", "SL", "SN"})
 PROPER_TAGS = frozenset({"NNP", "SL"})
+# what a noun phrase is made of, back from its head ("중국발 딥시크의 저렴한 AI 쇼크")
+PHRASE_TAGS = frozenset({"NNG", "NNP", "NNB", "SL", "SN", "SH", "NR", "XSN", "XPN", "JKG", "MM", "XR", "XSA", "ETM", "VA", "SSO", "SSC", "SW"})
 
 
 

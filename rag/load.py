@@ -13,27 +13,28 @@ import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import probe, reader, store
-from .background import catch_up
+from . import probe, stores
 from .config import Config, ModelSpec, load_config
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import ConfigError, IndexMismatch
 from .generate import Generator, LlamaGenerator
-from .index import identity, index_paths
 from .ingest import read_paths
 from .models import ensure_model
 from .pipeline import Pipeline
-from .stores.base import CatchUp, IndexResult, Store
+from .stores import CatchUp, IndexResult, Store
+from .stores.identity import identity
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 
-def load_pipeline(config: Config, progress: Progress = log.info) -> Pipeline:
+def load_pipeline(config: Config, progress: Progress = log.info, generator: bool = True) -> Pipeline:
+    """The profile's models and the index; without the language model when `generator` is False
+    (a timeline asks none)."""
     reach_store(config)
     embedder = load_embedder(config, progress)
     index = open_index(config, embedder, progress)
-    return Pipeline(config, index, embedder, load_generator(config, progress))
+    return Pipeline(config, index, embedder, load_generator(config, progress) if generator else None)
 
 
 def with_profile(pipeline: Pipeline, profile: str) -> Pipeline:
@@ -81,24 +82,23 @@ def load_generator(config: Config, progress: Progress = log.info) -> Generator:
 
 def open_index(config: Config, embedder: Embedder, progress: Progress = log.info) -> Store:
     """Open the index; the default one is built, or rebuilt, from the articles on disk."""
-    s = config.settings
-    expected = identity(embedder, s)
-    if config.store is not None:
-        from .stores.postgres import PostgresStore
-
-        return PostgresStore.open(config.store, expected)
-    if config.default_index and not store.exists(config.index_dir):
+    expected = identity(embedder, config.settings)
+    if config.default_index and config.store is None and not stores.exists(None, config.index_dir):
         progress(f"색인 만드는 중 / building the index of {config.articles_dir} (first use only)")
-        index_paths([config.articles_dir], config.index_dir, embedder, s)
+        _build(config, embedder, [config.articles_dir])
     try:
-        return reader.open_index(config.index_dir, expected)
+        return stores.open_store(config.store, config.index_dir, expected)
     except IndexMismatch:
-        if not config.default_index:
+        if not config.default_index or config.store is not None:
             raise
-        sources = [p for p in (config.articles_dir, config.data_dir) if p.is_dir()]
         progress("색인을 다시 만드는 중 / rebuilding the index: it was built by another version or model")
-        index_paths(sources, config.index_dir, embedder, s, rebuild=True)
-        return reader.open_index(config.index_dir, expected)
+        _build(config, embedder, [p for p in (config.articles_dir, config.data_dir) if p.is_dir()], rebuild=True)
+        return stores.open_store(None, config.index_dir, expected)
+
+
+def _build(config: Config, embedder: Embedder, paths: list[Path], rebuild: bool = False) -> None:
+    update_index(config, embedder, paths, rebuild)
+    embed_backlog(config, embedder)
 
 
 def update_index(config: Config, embedder: Embedder, paths: Iterable[Path | str], rebuild: bool = False,
@@ -106,28 +106,17 @@ def update_index(config: Config, embedder: Embedder, paths: Iterable[Path | str]
     """Bring the configured store up to date with these files: searchable by keyword on return
     (vectors follow with `embed_backlog`). A PostgreSQL store gets its tables on first use."""
     paths = [Path(p) for p in paths]
-    if config.store is None:
-        return index_paths(paths, config.index_dir, embedder, config.settings, rebuild, progress, embed=False, load=False)
-    from .stores.pg_write import update
-
-    return update(config.store, identity(embedder, config.settings), read_paths(paths), paths, config.settings, rebuild, progress, load=False)
+    expected = identity(embedder, config.settings)
+    return stores.update(config.store, config.index_dir, expected, read_paths(paths), paths, config.settings, rebuild, progress)
 
 
 def embed_backlog(config: Config, embedder: Embedder, progress=None) -> CatchUp:
     """Embed the configured store's chunks that have no vector yet (a PostgreSQL store: as one
     worker of many)."""
-    expected = identity(embedder, config.settings)
-    if config.store is None:
-        return catch_up(config.index_dir, embedder, expected, progress)
-    from .stores.pg_queue import work
-
-    return work(config.store, expected, embedder, progress)
+    return stores.embed_backlog(config.store, config.index_dir, identity(embedder, config.settings), embedder, progress)
 
 
 def reach_store(config: Config) -> None:
     """Connect to a PostgreSQL store once, before any model loads: a server that is down or
     refuses the login is told in one line at once, not after half a minute of loading."""
-    if config.store is not None:
-        from .stores.pg_schema import connect
-
-        connect(config.store).close()
+    stores.reach(config.store)

@@ -1,5 +1,5 @@
-"""The answer flow: small talk? -> standalone question -> retrieve -> sentences -> gate ->
-generate -> cite -> check.
+"""The answer flow: small talk? -> Korean question -> standalone question -> parse -> retrieve ->
+evidence -> gate -> values -> choose -> compose.
 
 `Pipeline.ask` returns a Reply: iterate it for the text as the model writes it, then read
 `reply.answer` for the finished Answer, whose text holds only checked, renumbered citations.
@@ -17,19 +17,22 @@ from datetime import date
 from pathlib import Path
 
 from .answer import Said, say
+from .asked import Asked, parse
 from .background import Background, Progress
 from .config import Config
 from .embed import Embedder
+from .evidence import rank
 from .generate import Generator
 from .ingest import read_paths
-from .evidence import rank
 from .korean import tokens
-from .period import Period, without_time
-from .period import find as find_period
-from .prompt import REFUSAL, build_messages
+from .period import Period
+from .prompt import NONE, REFUSAL, choice_messages
 from .question import check_question, standalone_steps
 from .retrieve import retrieve
+from .kinds import kind_of
 from .small_talk import small_talk
+from .timeline import asks_story, events, story, story_scope, timeline_text, within
+from .translate import korean_steps
 from .stores.base import IndexResult, Store
 from .types import Answer, Evidence, Hit, Scope, Turn
 
@@ -82,13 +85,12 @@ class Clock:
 
 @dataclass(frozen=True)
 class Found:
-    """What a search found, without the model: the question's period and content words, the
-    hits, the evidence (their sentences most likely to answer, best first), whether a sentence
+    """What a search found, without the model: the parsed question (its period and content words),
+    the hits, the evidence (their sentences most likely to answer, best first), whether a sentence
     holds most of the question's words (`held`), whether anything found is about the question
     at all (`related`: held, or a hit similar to it), and a notice for the person."""
 
-    period: Period | None
-    words: list[str]
+    asked: Asked
     hits: list[Hit]
     evidence: list[Evidence]
     held: bool
@@ -101,39 +103,50 @@ class Pipeline:
     config: Config
     index: Store  # the folder's reader.Index or a PostgreSQL store: only the Store interface is used
     embedder: Embedder
-    generator: Generator
+    generator: Generator | None  # None: no language model (a timeline, the harness without it)
 
     def __post_init__(self):
         self.background = Background(lambda progress, stop: self.index.embed_pending(self.embedder, progress, stop))
 
-    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None, scope: Scope = Scope(), today: date | None = None) -> Reply:
+    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None, scope: Scope = Scope(), today: date | None = None,
+            timeline: bool | None = None) -> Reply:
         """Answer a question; `history` holds the conversation's earlier turns (standalone
         question and answer text), oldest first, with which a follow-up is rewritten before
         retrieval. `scope` is what the person narrowed the search to (days, outlets); `today`
-        is the day "어제" or "지난주" count from (default: the newest article's day). A question
-        that cannot be asked (empty, too long, no words) raises a RagError here, before any work."""
-        return Reply(self._answered(check_question(question), list(history), top_k, scope, today))
+        is the day "어제" or "지난주" count from (default: the newest article's day). A story
+        ("…정리해줘", "…어떻게 됐어?") gets a timeline, as does any question with `timeline`
+        True (False: never). A question that cannot be asked (empty, too long, no words) raises a
+        RagError here, before any work."""
+        return Reply(self._answered(check_question(question), list(history), top_k, scope, today, timeline))
 
-    def _answered(self, asked: str, history: list[Turn], top_k: int | None, scope: Scope, today: date | None) -> Steps:
+    def _answered(self, asked: str, history: list[Turn], top_k: int | None, scope: Scope, today: date | None,
+                  timeline: bool | None = None) -> Steps:
         """`_answer` on the index as it is now, with background embedding paused meanwhile
         (both want the two cores; a person is waiting for the answer, not for the index)."""
         self.index = self.index.refresh()
         with self.background.paused():
-            return (yield from self._answer(asked, history, top_k, scope, today))
+            return (yield from self._answer(asked, history, top_k, scope, today, timeline))
 
-    def _answer(self, asked: str, history: list[Turn], top_k: int | None, scope: Scope, today: date | None) -> Steps:
+    def _answer(self, asked: str, history: list[Turn], top_k: int | None, scope: Scope, today: date | None,
+                timeline: bool | None = None) -> Steps:
         clock = Clock()
         if (chat := small_talk(asked)) is not None:
             clock.piece()
             yield chat
             return Answer(question=asked, text=chat, refused=False, timings=clock.timings())
-        question = yield from standalone_steps(asked, history, self.generator)
+        korean = yield from korean_steps(asked, self.generator)
+        question = yield from standalone_steps(korean, history, self.generator)
         clock.lap("rewrite")
+        if timeline or (timeline is None and asks_story(question) and kind_of(question) is None):
+            told = self.story(question, scope, today)
+            clock.piece()
+            yield told.text
+            return replace(told, asked=asked if asked != question else None, timings={**clock.timings(), **told.timings})
         found = self.find(question, asked, top_k, scope, today)
         clock.lap("retrieve")
         said = Said(refusal="unrelated")
         if found.related:
-            said = yield from say(self.generator, self.embedder, self.config.settings, question, found.evidence, clock.piece)
+            said = yield from say(self.generator, self.config.settings, found.asked, found.evidence, clock.piece)
             clock.lap("answer")
         return Answer(
             question=question,
@@ -144,11 +157,11 @@ class Pipeline:
             timings=clock.timings(),
             asked=asked if asked != question else None,
             refusal=said.refusal,
-            period=found.period,
+            period=found.asked.period,
             notice=found.notice,
-            extractive=said.extractive,
             evidence=tuple(found.evidence[: self.config.settings.evidence_sentences]),
-            dropped=said.dropped,
+            value=said.value,
+            chosen_by=said.chosen_by,
         )
 
     def find(self, question: str, asked: str | None = None, top_k: int | None = None, scope: Scope = Scope(), today: date | None = None) -> Found:
@@ -163,30 +176,46 @@ class Pipeline:
         """
         s = self.config.settings
         reference = today or self.index.newest or date.today()
-        period = find_period(asked or question, reference) or find_period(question, reference)
-        # the period is a filter: its words ("10월 25일") would only pull in other days' "25일"
-        topic = without_time(question, period)
-        words = tokens(topic) or tokens(question)
+        parsed = parse(question, asked, reference)
+        period, topic, words = parsed.period, parsed.topic, list(parsed.words)
         wide = replace(scope, reference=reference)
         tries = [(narrowed(wide, period), None)] if period else []
         tries.append((wide, f"{period.label} 기사 중에는 관련 기사가 없어 전체 기간에서 찾았습니다." if period else None))
         for n, (where, notice) in enumerate(tries, 1):
             hits = retrieve(self.index, self.embedder, topic, words, s, top_k, where)
-            evidence = rank(question, words, hits, self.embedder)
+            evidence = rank(parsed, hits, self.embedder)
             held = max((e.share for e in evidence), default=0.0) >= s.min_coverage
             related = held or max((h.similarity or 0.0 for h in hits), default=0.0) >= s.min_similarity
             if related or n == len(tries):
                 if not related and scope.narrows:
                     notice = "고른 기간·언론사의 기사 중에는 관련 기사가 없습니다."
-                return Found(period, words, hits, evidence, held, related, notice)
+                return Found(parsed, hits, evidence, held, related, notice)
+
+    def story(self, question: str, scope: Scope = Scope(), today: date | None = None) -> Answer:
+        """The timeline of the story the question asks for (timeline.py), within the period it names
+        and the person's scope; no model is asked."""
+        reference = today or self.index.newest or date.today()
+        topic, where, period = story_scope(question, replace(scope, reference=reference), reference)
+        clock = Clock()
+        hits = story(self.index, self.embedder, topic, self.config.settings, where)
+        clock.lap("retrieve")
+        found = within(events(hits), period)
+        clock.lap("timeline")  # events and their lines, after retrieval
+        timings = {k: round(v, 3) for k, v in clock.seconds.items()}
+        if not found:
+            return Answer(question=question, text=REFUSAL, refused=True, refusal="unrelated", period=period, timings=timings)
+        numbered = tuple(replace(e, citation=replace(e.citation, n=n)) for n, e in enumerate(found, 1))
+        text = timeline_text(topic, numbered, period.label if period else None)
+        return Answer(question=question, text=text, refused=False, citations=tuple(e.citation for e in numbered),
+                      period=period, timeline=numbered, timings=timings)
 
     def warm(self) -> None:
-        """Evaluate the prompt opening (the system prompt and worked examples) before the first
-        question, so a chat's first answer does not wait for it (about 800 tokens, 9 s); load
+        """Evaluate the choice prompt's opening (the system prompt and worked examples) before the
+        first question, so a chat's first answer does not wait for it (about 500 tokens, 6 s); load
         Kiwi and run the embedder once. Kiwi's loading holds Python's lock for about 3 s, the
         embedder's first call is seconds slower than the next: in a server, a first question
         paying for them stalled every other request (a page connecting timed out on AMD EPYC)."""
-        for _ in self.generator.stream(build_messages("", []), 0):
+        for _ in self.generator.choose(choice_messages("준비", []), ["준비", NONE]):
             pass
         tokens("준비")
         self.embedder.embed_documents(["준비"])
@@ -207,15 +236,19 @@ class Pipeline:
 
 
 def narrowed(scope: Scope, period: Period | None) -> Scope:
-    """The scope within the period too (both hold); "최근" also asks for the newest first.
+    """The scope within the period's window too (both hold): the period and the lag after it in
+    which it is reported (a month's figures early in the next month), or, for a period ahead, the
+    days it was announced in; "최근" also asks for the newest first.
 
     >>> from datetime import date
-    >>> p = Period(date(2024, 10, 21), date(2024, 10, 27), "지난주")
-    >>> narrowed(Scope(since=date(2024, 10, 25)), p).since, narrowed(Scope(), p).until
-    (datetime.date(2024, 10, 25), datetime.date(2024, 10, 27))
+    >>> p = Period(date(2024, 10, 21), date(2024, 10, 27), "지난주", reference=date(2024, 10, 30), kind="week")
+    >>> s = narrowed(Scope(since=date(2024, 10, 25)), p)
+    >>> s.since, s.until, s.about == p
+    (datetime.date(2024, 10, 25), datetime.date(2024, 10, 30), True)
     """
     if period is None:
         return scope
-    since = max(d for d in (scope.since, period.start) if d)
-    until = min(d for d in (scope.until, period.end) if d)
-    return replace(scope, since=since, until=until, recent=scope.recent or period.recent)
+    start, end = period.window()
+    since = max(d for d in (scope.since, start) if d)
+    until = min(d for d in (scope.until, end) if d)
+    return replace(scope, since=since, until=until, recent=scope.recent or period.recent, about=period)

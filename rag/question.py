@@ -21,11 +21,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from . import dates
-from .cite import strip_markers
+from .compose import strip_markers
 from .errors import RagError
 from .generate import Generator
 from .korean import NOUN_TAGS, PROPER_TAGS, SUBJECT_TAGS, SUBJECT_TAIL_TAGS, key, kiwi
 from .prompt import REFUSAL
+from .timeline import event_of
 from .types import Scope, Turn
 
 MAX_QUESTION = 1000
@@ -88,7 +89,7 @@ def check_scope(since: str | None, until: str | None, outlets: Iterable[str] = (
     becomes "all days".
 
     >>> check_scope("2024.10.01", "", ["조선일보"])
-    Scope(since=datetime.date(2024, 10, 1), until=None, outlets=('조선일보',), recent=False, reference=None)
+    Scope(since=datetime.date(2024, 10, 1), until=None, outlets=('조선일보',), recent=False, reference=None, about=None)
     """
     start, end = check_day(since, "시작일", "--since"), check_day(until, "종료일", "--until")
     if start and end and start > end:
@@ -122,6 +123,8 @@ def standalone_steps(question: str, history: Sequence[Turn], generator: Generato
     if not history:
         return question
     last = history[-1]
+    if told := event_of(question, last):
+        return told
     if swapped := swap_entity(question, last.question):
         return swapped
     if not needs_context(question):

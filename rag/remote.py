@@ -1,4 +1,4 @@
-"""Generation over HTTP: llama.cpp servers answer for this process (issue 24).
+"""Generation over HTTP: llama.cpp servers answer for this process.
 
 `HttpGenerator` honours the `Generator` contract (generate.py) with one or more
 OpenAI-compatible servers, so the model can run on other processes or machines than the
@@ -14,12 +14,12 @@ seconds and the request goes to the next one. A server that dies mid-answer, ans
 error or stays silent for `timeout` seconds ends that answer with a ModelError (text already
 streamed cannot be taken back); it too is passed over, so the next question goes elsewhere.
 
-Left out: load shared with other processes (each counts only its own requests), an API key
-(keep the servers on loopback or a private network), and checking that the servers run the
-configured model: `model_id` is the configured one, the servers are trusted to match it.
+Left out: load shared with other processes, an API key (keep the servers on loopback or a
+private network), checking that the servers run the configured model (they are trusted to).
 """
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import json
 import logging
@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .errors import ConfigError, ModelError
-from .generate import defuse
+from .generate import chatml, defuse
 from .stores.address import redact  # a password in a URL is never printed (the store's rule)
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class HttpGenerator:
         self._client = httpx.Client(timeout=httpx.Timeout(None, connect=min(timeout, 10.0)),
                                     limits=httpx.Limits(max_connections=None, max_keepalive_connections=8))
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = "") -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = "", grammar: str | None = None) -> Iterator[str]:
         """Stream the reply from the least busy server; "" while it is silent.
 
         With no prefix the server formats the chat with the GGUF's own template, as the
@@ -76,7 +76,9 @@ class HttpGenerator:
                     # llama-cpp-python's ignores the field: it always reuses the previous prompt's
                     # KV state for the tokens the new prompt shares with it
                     "cache_prompt": True, "stream": True}
-        if prefix:
+        if grammar is not None:
+            sampling["grammar"] = grammar
+        if prefix or grammar is not None:  # the chat endpoint takes no grammar: the chat is formatted here
             path, body = "/v1/completions", {"prompt": chatml(messages) + prefix, **sampling}
         else:
             path, body = "/v1/chat/completions", {"messages": messages, **sampling}
@@ -103,6 +105,17 @@ class HttpGenerator:
                 with self._lock:
                     self._busy[url] -= 1
 
+    def choose(self, messages: list[dict[str, str]], options: list[str]) -> collections.abc.Generator[str, None, int]:
+        """The option the server's model says under a grammar of the options' texts: greedy at
+        temperature 0, as the model loaded here chooses (generate.py)."""
+        grammar = "root ::= " + " | ".join(json.dumps(option, ensure_ascii=False) for option in options)
+        pieces = []
+        for piece in self.stream(messages, 96, grammar=grammar):
+            pieces.append(piece)
+            yield ""
+        said = "".join(pieces).strip()
+        return next((i for i, o in enumerate(options) if o == said), next((i for i, o in enumerate(options) if o.startswith(said) and said), 0))
+
     def _pick(self, tried: list[str]) -> str:
         """The least busy server not tried and not failing lately (if all failed: the least busy)."""
         now = time.monotonic()
@@ -116,8 +129,8 @@ class HttpGenerator:
             self._failed[url] = time.monotonic()
 
     def _exchange(self, url: str, path: str, body: dict) -> Iterator[str]:
-        """One request's text pieces, read on a thread so that "" can be yielded while the server is
-        silent and a reader that stops ends the request at once (its connection is shut)."""
+        """One request's text pieces, read on a thread: "" while the server is silent; a reader that
+        stops shuts the connection at once."""
         t0, first, count = time.perf_counter(), None, 0
         call = _Call(self._client, url + path, body)
         finished = False
@@ -217,8 +230,8 @@ class _Call:
                 self.lines.put(e)
 
     def stop(self) -> None:
-        """End the request: shutting the socket wakes the reading thread and tells the server at
-        once (closing it from here would leave the thread's read waiting for the next byte)."""
+        """End the request: shutting the socket wakes the reading thread and tells the server
+        (closing it would leave the thread waiting for the next byte)."""
         self._stopped.set()
         if self._socket is not None:
             try:
@@ -254,19 +267,6 @@ def _dead(url: str, english: str, korean: str) -> ServerFailed:
     return ServerFailed(f"The language model server {redact(url)} stopped answering ({english}); ask again "
                         "(another server, if there is one, takes the next question).",
                         f"언어 모델 서버({redact(url)})가 응답하지 않습니다: {korean}. 다시 물어보세요.")
-
-
-def chatml(messages: list[dict[str, str]]) -> str:
-    """The ChatML prompt of a chat, ending where the assistant's reply starts.
-
-    What the Qwen2.5 GGUFs' template gives for a chat that opens with a system message (as
-    every prompt here does; without one, Qwen's template adds its own).
-
-    >>> chatml([{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}])
-    '<|im_start|>system\\nS<|im_end|>\\n<|im_start|>user\\nQ<|im_end|>\\n<|im_start|>assistant\\n'
-    """
-    turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
-    return turns + "<|im_start|>assistant\n"
 
 
 def server_urls(values: Sequence[str], where: str) -> tuple[str, ...]:

@@ -20,9 +20,11 @@ from .config import Settings
 from .embed import Embedder
 from .fuse import Fused, fuse
 from .stores.base import Store
+from .period import Period, speaks_of
 from .types import Article, Chunk, Hit, Scope
 
 TIE, RECENT, HALF_LIFE = 0.05, 0.5, 30
+OUTSIDE = 3.0  # fused z-score units an article printed after a period loses when it does not speak of it: behind the rest
 
 
 def retrieve(index: Store, embedder: Embedder, question: str, words: list[str], settings: Settings, k: int | None = None, scope: Scope | None = None) -> list[Hit]:
@@ -47,6 +49,8 @@ def fused_hits(index: Store, dense: dict[int, float], sparse: dict[int, float], 
     found = index.passages([f.id for f in fused])  # one lookup for every candidate
     if scope and scope.reference:
         fused = newer_first(fused, index, scope.reference, RECENT if scope.recent else TIE, found)
+    if scope and scope.about:
+        fused = of_the_period(fused, found, scope.about)
     for f in fused:
         if f.id not in found:  # removed since it was found (a store shared with writers)
             continue
@@ -60,6 +64,26 @@ def fused_hits(index: Store, dense: dict[int, float], sparse: dict[int, float], 
             break
         hits.append(Hit(chunk, article, f.score, f.dense_rank, f.sparse_rank, dense.get(f.id)))
     return hits
+
+
+def of_the_period(fused: list[Fused], found: dict[int, tuple[Chunk, Article]], period: Period) -> list[Fused]:
+    """The fused list with the articles about the period first: those printed in it, and those
+    printed after it (in its window) that speak of it in their own dates ("지난주", "지난 27일",
+    "설 연휴 기간"); the rest, printed after the period about something later, drop `OUTSIDE`."""
+    spoken: dict[str, bool] = {}
+
+    def about(f: Fused) -> bool:
+        if f.id not in found:
+            return False
+        article = found[f.id][1]
+        day = dates.day(article.date)
+        if period.holds(day) or period.ahead:
+            return True
+        if article.id not in spoken:
+            spoken[article.id] = speaks_of(f"{article.title} {article.text}", day, period)
+        return spoken[article.id]
+
+    return sorted((f if about(f) else replace(f, score=f.score - OUTSIDE) for f in fused), key=lambda f: (-f.score, f.id))
 
 
 def newer_first(fused: list[Fused], index: Store, reference: date, weight: float,

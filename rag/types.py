@@ -46,13 +46,16 @@ class Article:
 class Scope:
     """Which articles a search looks at: Korean calendar days (inclusive; None = open) and
     outlets (none = all). With `reference` (the day relative words were resolved against),
-    newer articles win near ties, and clearly when `recent` ("최근", "요즘")."""
+    newer articles win near ties, and clearly when `recent` ("최근", "요즘"). With `about` (the
+    period a question names, whose reports come after it: `since`/`until` then cover its window),
+    an article printed outside the period must speak of it in its own dates."""
 
     since: date | None = None
     until: date | None = None
     outlets: tuple[str, ...] = ()
     recent: bool = False
     reference: date | None = None
+    about: Period | None = None
 
     @property
     def narrows(self) -> bool:
@@ -133,6 +136,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Event:
+    """One happening of a story (timeline.py): its day, the headline that tells it, cited, and
+    the articles that told it."""
+
+    day: date | None  # None: its articles carry no date
+    text: str
+    citation: Citation
+    articles: tuple[Article, ...]
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a.outlet or "?" for a in self.articles))
+
+
+@dataclass(frozen=True)
 class Turn:
     """One exchange of a conversation: the standalone question and the answer's text."""
 
@@ -150,14 +168,15 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     asked: str | None = None  # what the person typed, when `question` is its standalone rewrite
     # why it was refused: "unrelated" (nothing found is about it, the model was not asked),
-    # "model" (the model said the articles lack it), "unsupported" (no sentence of the reply
-    # survived the citation check), "not-asked" (the reply lacks what was asked)
+    # "not-asked" (no span of what was asked is in the evidence), "weak" (the best value is
+    # unlikely to answer), "model" (the model chose none of the values)
     refusal: str | None = None
     period: Period | None = None  # the days the question named, as resolved
     notice: str | None = None  # said to the person about the search ("… 관련 기사가 없어 전체 기간에서 찾았습니다")
-    extractive: bool = False  # the evidence sentence itself, said in place of the model's failed reply
     evidence: tuple[Evidence, ...] = ()  # the best sentences found, best first (shown when it is refused)
-    dropped: dict[str, int] = field(default_factory=dict)  # sentences of the model's reply not said, by reason
+    value: str | None = None  # what the answer states, as the cited sentence gives it ("300명")
+    chosen_by: str | None = None  # "code" (its ranking was sure) or "model" (it chose among the values)
+    timeline: tuple[Event, ...] = ()  # a story asked for: its events in date order, the text one line each
 
     @property
     def as_of(self) -> str | None:
@@ -221,13 +240,19 @@ def answer_dict(a: Answer) -> dict:
         "period": period_dict(a.period),
         "notice": a.notice,
         "as_of": a.as_of,
-        "extractive": a.extractive,
+        "value": a.value,
+        "chosen_by": a.chosen_by,
+        "timeline": [event_dict(e) for e in a.timeline],
         "citations": [citation_dict(c) for c in a.citations],
         "hits": [hit_dict(r, h) for r, h in enumerate(a.hits, 1)],
         "evidence": [evidence_dict(e) for e in a.evidence],
-        "dropped": a.dropped,
         "timings": a.timings,
     }
+
+
+def event_dict(e: Event) -> dict:
+    return {"day": str(e.day) if e.day else None, "text": e.text, "n": e.citation.n, "articles": len(e.articles), "outlets": list(e.outlets),
+            "urls": [a.url for a in e.articles if a.url], "sources": [a.source for a in e.articles]}
 
 
 def period_dict(p: Period | None) -> dict | None:

@@ -13,7 +13,7 @@ from fakes import FakeEmbedder, FakeGenerator
 
 from rag import Pipeline, load_config
 from rag.config import Settings
-from rag.index import index_paths
+from rag.stores.folder import index_paths
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTICLES_DIR = PROJECT_ROOT / "articles"
@@ -35,7 +35,8 @@ def articles_dir() -> Path:
 
 
 SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
-REPLY = ["엔비디아 주가가 17% 폭락했다", " [1]."]  # what the fake model says about NVIDIA, in two pieces
+CHOICE = "17%"  # what the fake model chooses for how much NVIDIA fell
+ANSWER = "엔비디아 주가는 17% 폭락했습니다 [1]. “엔비디아 주가가 17% 폭락했다.” [1]"  # the answer the code writes around it
 NVIDIA = "엔비디아 주가가 17% 폭락했다. 중국 딥시크가 값싼 AI 모델을 공개했기 때문이다. 시가총액 약 860조원이 사라졌다."
 
 

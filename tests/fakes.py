@@ -94,6 +94,8 @@ class FakeGenerator:
     def __init__(self, model_id: str = "fake-llm"):
         self.model_id = model_id
         self._replies: deque[list[str]] = deque()
+        self._choices: deque[str] = deque()
+        self.choices: list[tuple[list[dict[str, str]], list[str]]] = []  # every choice asked: messages, options
         self.requests: list[tuple[list[dict[str, str]], int]] = []
         self.prefixes: list[str] = []  # the opening given to each request
 
@@ -101,9 +103,13 @@ class FakeGenerator:
         """Queue one reply: a string (streamed as one piece) or its pieces."""
         self._replies.append([reply] if isinstance(reply, str) else list(reply))
 
+    def enqueue_choice(self, option: str) -> None:
+        """Queue what the model says at its next choice: one of the options' texts."""
+        self._choices.append(option)
+
     @property
     def pending(self) -> int:
-        return len(self._replies)
+        return len(self._replies) + len(self._choices)
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = "") -> Iterator[str]:
         self.requests.append((messages, max_tokens))
@@ -112,3 +118,12 @@ class FakeGenerator:
             raise AssertionError("FakeGenerator.stream called with no reply enqueued")
         # each piece stands for one token, so max_tokens cuts the reply like a real model
         yield from self._replies.popleft()[:max_tokens]
+
+    def choose(self, messages: list[dict[str, str]], options: list[str]):
+        """The queued option's place among the options (a heartbeat first)."""
+        self.choices.append((messages, options))
+        if not self._choices:
+            raise AssertionError("FakeGenerator.choose called with no choice enqueued")
+        said = self._choices.popleft()
+        yield ""
+        return options.index(said)

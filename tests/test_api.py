@@ -8,9 +8,10 @@ import json
 import threading
 
 import pytest
-from conftest import REPLY
+from conftest import ANSWER, CHOICE
 from fastapi.testclient import TestClient
 
+from rag.prompt import NONE
 from ui.server import create
 
 
@@ -34,13 +35,13 @@ def events(response) -> list[tuple[str, object]]:
 
 
 def test_api_ask_gives_the_answer_object_with_its_memo(client, fake_generator):
-    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue_choice(CHOICE)
     response = client.post("/api/ask", json={"question": "엔비디아 주가는 얼마나 폭락했어?", "memo_style": "footnote"})
     assert response.status_code == 200
     answer = response.json()
-    assert answer["answer"] == "엔비디아 주가가 17% 폭락했다 [1]." and answer["citations"][0]["title"] == "딥시크 쇼크"
+    assert answer["answer"] == ANSWER and answer["citations"][0]["title"] == "딥시크 쇼크"
     assert {"question", "asked", "refused", "period", "notice", "as_of", "hits", "timings"} <= answer.keys()
-    assert "폭락했다 [^1]." in answer["memo"] and "[^1]: 딥시크 쇼크" in answer["memo"]
+    assert "폭락했습니다 [^1]." in answer["memo"] and "[^1]: 딥시크 쇼크" in answer["memo"]
 
 
 @pytest.mark.parametrize("body, status, words", [
@@ -64,10 +65,10 @@ def test_the_page_login_rule_holds_for_the_api(app, fake_generator):
     with TestClient(create(app, ("kim", "s3cret"))) as client:
         assert client.post("/api/ask", json={"question": "딥시크는?"}).status_code == 401
         assert client.post("/v1/chat/completions", json={}, headers={"Authorization": "Bearer kim:wrong"}).status_code == 401
-        fake_generator.enqueue(REPLY)
+        fake_generator.enqueue_choice(CHOICE)
         basic = "Basic " + base64.b64encode(b"kim:s3cret").decode()
         assert client.post("/api/ask", json={"question": "엔비디아 주가는?"}, headers={"Authorization": basic}).status_code == 200
-        fake_generator.enqueue(REPLY)
+        fake_generator.enqueue_choice(CHOICE)
         bearer = {"Authorization": "Bearer kim:s3cret"}
         assert client.post("/api/ask", json={"question": "엔비디아 주가는?"}, headers=bearer).status_code == 200
 
@@ -79,7 +80,7 @@ def test_while_the_models_load_the_api_says_so(client, app):
 
 
 def test_the_stream_waits_its_turn_in_the_shared_line_then_sends_pieces_and_the_answer(client, app, fake_generator):
-    fake_generator.enqueue(["", *REPLY])  # a heartbeat (a batch of the prompt read), then the text
+    fake_generator.enqueue_choice(CHOICE)  # a heartbeat (a batch of the prompt read), then the answer
     busy = app.line.join()  # a page's question is being answered
     threading.Timer(1.5, app.line.leave, [busy]).start()
     with client.stream("POST", "/api/ask/stream", json={"question": "엔비디아 주가는 얼마나 폭락했어?"}) as response:
@@ -87,22 +88,22 @@ def test_the_stream_waits_its_turn_in_the_shared_line_then_sends_pieces_and_the_
         got = events(response)
     kinds = [e for e, _ in got]
     assert kinds[0] == "queue" and got[0][1]["ahead"] == 1 and "앞에 1건" in got[0][1]["note"]
-    assert kinds[-3:] == ["piece", "piece", "answer"] and "start" in kinds
-    assert [d["text"] for e, d in got if e == "piece"] == REPLY  # the heartbeat went as a comment
+    assert kinds[-2:] == ["piece", "answer"] and "start" in kinds
+    assert [d["text"] for e, d in got if e == "piece"] == [ANSWER]  # the heartbeat went as a comment
     assert got[-1][1]["citations"][0]["n"] == 1
     assert app.line.wait(app.line.join(), 0)  # the turn was given back
 
 
 def test_openai_chat_completions_with_and_without_stream(client, fake_generator):
-    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue_choice(CHOICE)
     messages = [{"role": "system", "content": "무시"}, {"role": "user", "content": [{"type": "text", "text": "엔비디아 주가는 얼마나 폭락했어?"}]}]
     reply = client.post("/v1/chat/completions", json={"model": "any", "messages": messages}).json()
     content = reply["choices"][0]["message"]["content"]
     assert reply["object"] == "chat.completion" and reply["choices"][0]["finish_reason"] == "stop"
-    assert content.startswith("엔비디아 주가가 17% 폭락했다 [1].") and "**참고 기사**" in content and "[1] 딥시크 쇼크" in content
-    assert reply["rag"]["answer"] == "엔비디아 주가가 17% 폭락했다 [1]."
+    assert content.startswith(ANSWER) and "**참고 기사**" in content and "[1] 딥시크 쇼크" in content
+    assert reply["rag"]["answer"] == ANSWER
 
-    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue_choice(CHOICE)
     with client.stream("POST", "/v1/chat/completions", json={"messages": messages, "stream": True}) as response:
         got = events(response)
     assert got[-1] == ("", "[DONE]")
@@ -125,7 +126,7 @@ def test_openai_bad_requests_are_400_with_a_message(client, body, words):
 
 
 def test_an_openai_conversation_makes_the_last_question_a_follow_up(client, fake_generator):
-    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue_choice(NONE)
     messages = [{"role": "user", "content": "엔비디아 주가는 얼마나 폭락했어?"},
                 {"role": "assistant", "content": "17% 폭락했다 [1].\n\n**참고 기사**\n\n[1] 딥시크 쇼크. nvidia.md"},
                 {"role": "user", "content": "그럼 딥시크는?"}]

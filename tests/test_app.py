@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 import yaml
-from conftest import REPLY
+from conftest import ANSWER, CHOICE
 
 from rag import Note, load_config, markdown
 from rag.config import ModelSpec
@@ -25,23 +25,23 @@ def as_shown(steps) -> list[tuple]:
 
 
 def test_a_question_shows_at_once_streams_and_ends_with_links_sources_and_memo(app, fake_generator):
-    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue_choice(CHOICE)
     steps = as_shown(respond(app, "엔비디아 주가는 얼마나 폭락했어?", [], [], 4))
     first, *streaming, final = steps
     chat, _, note, notes, turns, box = first
     assert [m["content"] for m in chat] == ["엔비디아 주가는 얼마나 폭락했어?", "…"] and box == ""
-    assert [s[0][-1]["content"] for s in streaming] == ["엔비디아 주가가 17% 폭락했다", "엔비디아 주가가 17% 폭락했다 [1]."]
+    assert [s[0][-1]["content"] for s in streaming if isinstance(s[0], list)] == [ANSWER]  # heartbeats skip
     chat, sources, note, notes, turns, _ = final
     assert '<a class="cite" href="#src-1"' in chat[-1]["content"]
     assert '<a class="add-memo" href="#memo-0">' in chat[-1]["content"]
     assert "딥시크 쇼크" in sources and "<mark" in sources
     memo = markdown([Note.from_dict(notes[0])])
     assert memo.startswith("**질문:** 엔비디아 주가는 얼마나 폭락했어?") and "[1] 딥시크 쇼크" in memo
-    assert turns == [["엔비디아 주가는 얼마나 폭락했어?", "엔비디아 주가가 17% 폭락했다 [1]."]] and note == ""
+    assert turns == [["엔비디아 주가는 얼마나 폭락했어?", ANSWER]] and note == ""
 
 
 def test_a_follow_up_shows_its_rewrite_and_joins_the_conversation(app, fake_generator):
-    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue_choice(CHOICE)
     earlier = [["엔비디아 주가는 얼마나 폭락했어?", "17% 폭락했다 [1]."]]
     *_, (chat, _, note, _, turns, _) = respond(app, "그럼 딥시크는?", [], earlier, 4)
     assert note == "다시 쓴 질문: 딥시크 주가는 얼마나 폭락했어?"
@@ -49,7 +49,7 @@ def test_a_follow_up_shows_its_rewrite_and_joins_the_conversation(app, fake_gene
 
 
 def test_html_in_a_question_is_shown_as_text(app, fake_generator):
-    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue_choice(CHOICE)
     (chat, *_), *_ = respond(app, "<img src=x onerror=alert(1)> 엔비디아 주가는?", [], [], 4)
     assert chat[0]["content"].startswith("&lt;img src=x onerror=alert(1)&gt;")
 
@@ -84,7 +84,7 @@ def test_an_upload_is_kept_under_a_safe_name_and_searchable(app, tmp_path, fake_
     assert "최근 추가: 기사 1건 추가" in status and cleared is None
     assert [p.name for p in (app.config.data_dir / "uploads").iterdir()] == ["제로폰_소식_.md"]
     assert "기사 읽는 중" in calls
-    fake_generator.enqueue(["99만원입니다", " [1]."])
+    fake_generator.enqueue_choice("99만원")
     *_, (chat, sources, *_) = respond(app, "제로폰 X1 가격은?", [], [], 4)
     assert "99만원" in chat[-1]["content"] and "제로폰 출시" in sources
 
@@ -133,7 +133,7 @@ def test_small_talk_is_answered_on_the_page_without_sources(app, fake_generator)
 
 
 def test_a_question_waits_in_the_models_line_with_a_korean_note_and_the_question_shown(app, fake_generator):
-    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue_choice(CHOICE)
     ahead = app.line.join()  # an API call is being answered
     steps = respond(app, "엔비디아 주가는 얼마나 폭락했어?", [], [], 4)
     chat, *_ = copy.deepcopy(next(steps))
@@ -156,7 +156,7 @@ def test_a_question_stopped_while_waiting_gives_its_place_back(app):
 
 
 def test_answers_are_added_to_the_memo_once_removed_and_edited(app, fake_generator):
-    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue_choice(CHOICE)
     *_, (_, _, _, notes, _, _) = respond(app, "엔비디아 주가는 얼마나 폭락했어?", [], [], 4)
     kept = _added(0, notes, [])
     assert kept == notes
@@ -168,7 +168,7 @@ def test_answers_are_added_to_the_memo_once_removed_and_edited(app, fake_generat
 
 
 def test_a_memo_note_the_page_cannot_read_is_not_shown_and_does_not_shift_removal_or_edits(app, fake_generator):
-    fake_generator.enqueue(REPLY)
+    fake_generator.enqueue_choice(CHOICE)
     *_, (_, _, _, notes, _, _) = respond(app, "엔비디아 주가는 얼마나 폭락했어?", [], [], 4)
     kept = [{"from": "an older page"}, notes[0], {**notes[0], "question": "둘째"}]
     assert [d["question"] for d in _removed(0, kept)] == ["둘째"]  # the first note shown, not the unreadable one

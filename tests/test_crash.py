@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import reader
 from rag.config import Settings
-from rag.index import identity, index_paths
+from rag.stores.identity import identity
+from rag.stores.folder import index_paths, reader
 from tests.fakes import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,9 +28,9 @@ SETTINGS = Settings(chunk_size=200, chunk_overlap=40)
 CHILD = """
 import sys, time
 from pathlib import Path
-from rag import background, segment, store, vectors
 from rag.config import Settings
-from rag.index import index_paths
+from rag.stores.folder import backlog, index_paths, segment, vectors
+from rag.stores.folder import generations as store
 from tests.fakes import FakeEmbedder
 
 stop_at = sys.argv[3]
@@ -58,7 +58,7 @@ def switching(index_dir, generation):
     switch(index_dir, generation)
 segment.write_durably = store.write_durably = writing
 store._switch = switching
-vectors.FLUSH_SECONDS, background.BATCH = 0, 2  # a shard after every two chunks
+vectors.FLUSH_SECONDS, backlog.BATCH = 0, 2  # a shard after every two chunks
 
 index_paths([Path(sys.argv[1])], Path(sys.argv[2]), Reporting(), Settings(chunk_size=200, chunk_overlap=40))
 print("done", flush=True)

@@ -150,9 +150,9 @@ def test_ctrl_c_while_embedding_keeps_the_work_and_the_next_run_resumes(tmp_path
     rest = child.communicate(timeout=120)[0]
     assert child.returncode == 130 and "중단됨" in rest and "Traceback" not in rest, rest
 
-    from rag.index import identity
+    from rag.stores.identity import identity
     from rag.load import load_config, load_embedder
-    from rag.reader import open_index
+    from rag.stores.folder import open_folder as open_index
 
     embedder = load_embedder(load_config())
     index = open_index(folder, identity(embedder, load_config().settings))

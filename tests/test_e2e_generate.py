@@ -1,9 +1,9 @@
-"""The language model itself (real weights): the kept states of prompt openings, and the
-prompt read in batches a stop can land between.
+"""The language model itself (real weights): its choice constrained to the options, the kept
+states of prompt openings, and the prompt read in batches a stop can land between.
 
-A chat mixes questions (after the worked examples) and follow-up rewrites (their own system
-prompt). Each switch of opening must not evaluate the worked examples again, and a restored
-opening must answer exactly as one evaluated afresh.
+A chat mixes choices (after the worked examples) and follow-up rewrites or translations (their
+own system prompts). Each switch of opening must not evaluate the worked examples again, and a
+restored opening must choose exactly as one evaluated afresh.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from rag.config import load_config
 from rag.load import load_generator
-from rag.prompt import build_messages
+from rag.prompt import NONE, choice_messages
 
 pytestmark = pytest.mark.e2e
 SOURCE = ("[자료]\n[1] 반도체 · 2025-01-28\n엔비디아 주가는 27일 17% 폭락했다. 중국 딥시크가 저비용 AI 모델을 "
@@ -28,21 +28,41 @@ def generator():
     return load_generator(load_config())
 
 
+SENTENCES = ["엔비디아 주가는 27일 17% 폭락했다. 중국 딥시크가 저비용 AI 모델을 내놓은 충격 때문이다.",
+             "이날 시가총액 5890억 달러가 사라졌고, 브로드컴은 17.4% 내렸다."]
+
+
+def choose(generator, question: str, options: list[str]) -> tuple[str, dict]:
+    steps = generator.choose(choice_messages(question, SENTENCES), options)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return options[done.value], dict(generator.last_stats)
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("엔비디아 시가총액 얼마나 사라졌어?", "5890억 달러"),  # not the other figures of the sentences
+    ("브로드컴 주가는 몇 % 내렸어?", "17.4%"),  # the neighbour of 엔비디아's 17%
+    ("엔비디아 새 CEO 누구야?", NONE),  # none of the options answers
+])
+def test_the_model_chooses_among_the_options_and_says_nothing_else(generator, question, said):
+    assert choose(generator, question, ["17%", "5890억 달러", "17.4%", NONE])[0] == said
+
+
 def test_an_opening_seen_before_is_restored_not_evaluated_again(generator):
     factoid = "엔비디아 시가총액은 얼마나 사라졌어?"
-    with_examples = build_messages(factoid, [])[:-1]
-    assert len(with_examples) > 1  # the worked examples are shown for this question
+    options = ["17%", "5890억 달러", NONE]
     generator.forget()
 
-    first, stats = ask(generator, with_examples, factoid)
+    first, stats = choose(generator, factoid, options)
     assert stats["prompt_reused"] == 0
     _, rewrite = ask(generator, [{"role": "system", "content": "질문을 한 문장으로 고쳐 쓰세요."}], "그럼 시가총액은?")
     assert rewrite["prompt_reused"] < 10  # another opening: only the template's first tokens are shared
 
-    again, restored = ask(generator, with_examples, factoid)
+    again, restored = choose(generator, factoid, options)
     assert restored["prompt_reused"] > 300  # the examples came back, not evaluated
-    assert again == first
-    assert "5890억" in again
+    assert again == first == "5890억 달러"
 
 
 def test_a_long_prompt_is_read_in_batches_that_a_stop_can_land_between(generator):

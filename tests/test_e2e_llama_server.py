@@ -24,8 +24,9 @@ from rag.config import load_config
 from rag.generate import PROMPT_BATCH
 from rag.load import load_generator, model_id
 from rag.models import ensure_model
-from rag.prompt import build_messages
-from rag.remote import HttpGenerator, chatml
+from rag.prompt import NONE, choice_messages
+from rag.generate import chatml
+from rag.remote import HttpGenerator
 
 pytestmark = pytest.mark.e2e
 SOURCE = ("[자료]\n[1] 반도체 · 2025-01-28\n엔비디아 주가는 27일 17% 폭락했다. 중국 딥시크가 저비용 AI 모델을 "
@@ -76,13 +77,28 @@ def llama_server(tmp_path_factory):
             process.wait()
 
 
-def test_the_server_answers_as_the_model_loaded_here(llama_server):
+def _chosen(generator, messages, options) -> str:
+    steps = generator.choose(messages, options)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return options[done.value]
+
+
+def test_the_server_chooses_and_answers_as_the_model_loaded_here(llama_server):
     config = load_config()
     local = load_generator(config)
     remote = HttpGenerator([llama_server], model_id(config.llm))
+    sentences = [SOURCE.split("\n")[2]]
     for question in QUESTIONS:
-        messages = build_messages(question, [])[:-1] + [{"role": "user", "content": SOURCE + question}]
-        assert chatml(messages) == local._format(messages)  # the prefix path formats as the GGUF's template
+        options = ["17%", "5890억 달러", "중국 딥시크가 저비용 AI 모델을 내놓은 충격", NONE]
+        messages = choice_messages(question, sentences)
+        assert chatml(messages) == local._format(messages)  # the grammar path formats as the GGUF's template
+        here, there = _chosen(local, messages, options), _chosen(remote, messages, options)
+        print(f"{question}: here {here!r}, there {there!r}")
+        assert there == here
+        messages = [{"role": "system", "content": "자료만 근거로 짧게 답하세요."}, {"role": "user", "content": SOURCE + question}]
         here = "".join(local.stream(messages, 120))
         there = "".join(remote.stream(messages, 120))
         print(f"{question}\n  here:  {here!r} (first token {local.last_stats['first_token_s']} s)"

@@ -1,12 +1,11 @@
-"""Which sentences answer (rag/evidence.py) and which the model is shown (prompt.evidence_sources)."""
+"""Which sentences answer (rag/evidence.py)."""
 from __future__ import annotations
 
 from fakes import FakeEmbedder
 
-from rag.evidence import Asked, rank
+from rag.asked import parse
+from rag.evidence import rank
 from rag.ingest import make_article
-from rag.korean import tokens
-from rag.prompt import evidence_sources
 from rag.split import chunk_article
 from rag.types import Hit
 
@@ -24,7 +23,7 @@ def hits(*articles) -> list[Hit]:
 
 
 def best(question: str, *articles, embedder=None) -> str:
-    return rank(question, tokens(question), hits(*articles), embedder)[0].text
+    return rank(parse(question), hits(*articles), embedder)[0].text
 
 
 def test_a_why_question_is_answered_by_the_cause_not_by_the_sentence_sharing_most_words():
@@ -36,8 +35,8 @@ def test_a_count_question_is_answered_by_the_count_not_by_a_caption_sharing_its_
 
 
 def test_a_predicate_is_matched_by_meaning():
-    asked = Asked.of("엔비디아 주가 왜 떨어졌어?", tokens("엔비디아 주가 왜 떨어졌어?"))
-    assert asked.meanings == {"down"} and asked.kind == "why"
+    asked = parse("엔비디아 주가 왜 떨어졌어?")
+    assert asked.meanings == {"down"} and asked.kind_name == "cause"
 
 
 def test_a_question_sharing_no_word_is_matched_by_the_sentences_own_embedding():
@@ -45,25 +44,14 @@ def test_a_question_sharing_no_word_is_matched_by_the_sentences_own_embedding():
     assert "148만여" in best("148만여 명이 다녀갔다는데?", FESTIVAL, embedder=embedder) or embedder.calls == []
     embedder.reset()
     best("Why did Nvidia fall?", NVIDIA, GOOGLE, embedder=embedder)
-    assert embedder.calls[0] == ("documents", len(rank("Why did Nvidia fall?", [], hits(NVIDIA, GOOGLE))))
+    assert embedder.calls[0] == ("documents", len(rank(parse("Why did Nvidia fall?"), hits(NVIDIA, GOOGLE))))
 
 
 def test_every_candidate_gets_a_probability_best_first():
-    ranked = rank("엔비디아 주가는 왜 떨어졌어?", tokens("엔비디아 주가는 왜 떨어졌어?"), hits(NVIDIA, GOOGLE))
+    ranked = rank(parse("엔비디아 주가는 왜 떨어졌어?"), hits(NVIDIA, GOOGLE))
     scores = [e.score for e in ranked]
     assert scores == sorted(scores, reverse=True) and all(0 < s < 1 for s in scores)
     assert {e.article.id for e in ranked} == {NVIDIA.id, GOOGLE.id}
-
-
-def test_the_model_is_shown_the_best_sentences_with_the_neighbour_that_completes_them():
-    question = "엔비디아 주가는 왜 떨어졌어?"
-    ranked = rank(question, tokens(question), hits(NVIDIA, GOOGLE))
-    first = next(e for e in ranked if e.text.startswith("엔비디아 주가는 27일"))
-    shown = evidence_sources([first], question, 1)
-    assert len(shown) == 1 and "여파로" not in shown[0].text  # the next sentence holds no cause: nothing added
-    sources = evidence_sources(ranked, question, 2)
-    assert sources[0].article == ranked[0].article  # [1] is the best sentence's article
-    assert sum(len(s.sentences) for s in sources) <= 4
 
 
 MARKET = make_article(
@@ -75,17 +63,10 @@ MARKET = make_article(
 def test_a_cause_told_in_the_articles_second_chunk_ranks_as_the_article_not_as_a_lesser_hit():
     # the cause sentence names no 엔비디아 (the sentences before do) and sits in the top article's second chunk
     first, second = chunk_article(MARKET, 120, 0)[:2]
-    ranked = rank(NVIDIA_QUESTION, tokens(NVIDIA_QUESTION), [Hit(first, MARKET, 0.5, similarity=0.51), Hit(second, MARKET, 0.4, similarity=0.56),
+    ranked = rank(parse(NVIDIA_QUESTION), [Hit(first, MARKET, 0.5, similarity=0.51), Hit(second, MARKET, 0.4, similarity=0.56),
                                                                  Hit(chunk_article(GOOGLE, 400, 0)[0], GOOGLE, 0.3, similarity=0.4)])
     assert "딥시크" in ranked[0].text, [e.text for e in ranked[:3]]
     assert {e.rank for e in ranked if e.article.id == MARKET.id} == {0}
-
-
-def test_within_a_source_the_best_sentence_comes_first():
-    ranked = rank(NVIDIA_QUESTION, tokens(NVIDIA_QUESTION), hits(MARKET))
-    source = evidence_sources(ranked, NVIDIA_QUESTION, 3)[0]
-    assert source.text.startswith(ranked[0].text) and ranked[0].start > source.sentences[-1][0]
-    assert "오라클" not in source.text  # "그러나 …" goes on from the sentence before; it does not need it
 
 
 NVIDIA_QUESTION = "엔비디아 주가는 왜 떨어졌어?"
@@ -94,5 +75,5 @@ NVIDIA_QUESTION = "엔비디아 주가는 왜 떨어졌어?"
 def test_what_kind_of_company_is_answered_by_the_noun_set_before_its_name():
     startup = make_article("호주 정부는 딥시크의 보안 위험을 이유로 딥시크 사용을 금지했다. 중국 인공지능 스타트업 딥시크가 새 모델을 공개했다.",
                            "deepseek.txt", line=1)
-    assert Asked.of("딥시크는 어떤 회사야?", tokens("딥시크는 어떤 회사야?")).kind == "describe"
+    assert parse("딥시크는 어떤 회사야?").kind_name == "describe"
     assert "스타트업" in best("딥시크는 어떤 회사야?", startup)

@@ -13,7 +13,7 @@ from fakes import FakeEmbedder
 
 from rag.config import Settings
 from rag.errors import IngestError
-from rag.index import index_paths
+from rag.stores.folder import index_paths
 from rag.ingest import (
     MAX_ARTICLE_BYTES,
     MAX_ARTICLE_MB,

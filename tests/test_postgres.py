@@ -15,7 +15,8 @@ from fakes import FakeEmbedder, FakeGenerator
 from rag import Pipeline, load_config
 from rag.config import Settings
 from rag.errors import IndexMismatch, IndexMissing
-from rag.index import identity, index_paths
+from rag.stores.folder import index_paths
+from rag.stores.identity import identity
 from rag.ingest import read_paths
 from rag.korean import tokens
 from rag.retrieve import retrieve
@@ -58,10 +59,12 @@ def both(corpus: Path, folder: Path, spec, embedder) -> tuple[Store, Store]:
 
 
 def update(spec, embedder, paths, rebuild=False):
-    from rag.stores.pg_write import update as pg_update
+    from rag.stores.postgres.writer import update as pg_update
 
     paths = [Path(p) for p in paths]
-    return pg_update(spec, identity(embedder, SETTINGS), read_paths(paths), paths, SETTINGS, rebuild)
+    result = pg_update(spec, identity(embedder, SETTINGS), read_paths(paths), paths, SETTINGS, rebuild)
+    result.index = PostgresStore.open(spec, identity(embedder, SETTINGS))
+    return result
 
 
 def keyed(store: Store, scores: dict[int, float]) -> dict[tuple, float]:
@@ -87,7 +90,7 @@ def test_it_is_a_store_and_opens_only_with_its_identity(corpus, pg_spec, fake_em
     with pytest.raises(IndexMismatch, match="built with bm25_k1"):
         PostgresStore.open(pg_spec, identity(fake_embedder, replace(SETTINGS, bm25_k1=1.2)))
     with pytest.raises(IndexMismatch, match="built with chunk_size"):  # an update is refused the same way
-        from rag.stores.pg_write import update as pg_update
+        from rag.stores.postgres.writer import update as pg_update
 
         pg_update(pg_spec, identity(fake_embedder, replace(SETTINGS, chunk_size=300)), read_paths([corpus]), [corpus], SETTINGS)
 
@@ -176,7 +179,7 @@ def test_the_pipeline_answers_and_adds_files_on_postgres(corpus, pg_spec, tmp_pa
     result = pipeline.add_files([extra])
     assert result.added == 1 and pipeline.index.article_count == 9
     pipeline.index.embed_pending(fake_embedder)
-    generator.enqueue(["금값 지수가 5.1% 상승 마감했다", " [1]."])
+    generator.enqueue_choice("5.1%")
     answer = pipeline.ask("금값 지수는 얼마나 올랐어?").answer
     assert not answer.refused and answer.citations[0].article.title == "금값 급등"
     assert pipeline.index.pending == 0

@@ -18,8 +18,8 @@ import pytest
 from fakes import FakeEmbedder
 
 from rag.config import Settings
-from rag.index import identity
-from rag.stores import pg_queue
+from rag.stores.identity import identity
+from rag.stores.postgres import queue as pg_queue
 from rag.stores.postgres import PostgresStore
 
 pytestmark = pytest.mark.postgres
@@ -30,9 +30,10 @@ import json, sys, time
 from pathlib import Path
 import numpy as np
 from rag.config import Settings
-from rag.index import identity
 from rag.ingest import read_paths
-from rag.stores import pg_queue, pg_write
+from rag.stores.identity import identity
+from rag.stores.postgres import queue as pg_queue
+from rag.stores.postgres import writer as pg_write
 from rag.stores.address import StoreSpec
 from tests.fakes import FakeEmbedder
 
@@ -65,7 +66,7 @@ pg_queue.BATCH = 2
 
 embedder, settings = Reporting(), Settings(chunk_size=200, chunk_overlap=40)
 if job == "index":
-    result = pg_write.update(spec, identity(embedder, settings), read_paths(paths), paths, settings, load=False)
+    result = pg_write.update(spec, identity(embedder, settings), read_paths(paths), paths, settings)
     print("added", result.added, flush=True)
 else:
     done = pg_queue.work(spec, identity(embedder, settings), embedder)
@@ -118,7 +119,7 @@ def texts(store: PostgresStore) -> list[str]:
 
 def consistent(spec) -> None:
     """The statistics BM25 reads agree with the rows; every chunk is a span of its article."""
-    from rag.stores.pg_schema import connect
+    from rag.stores.postgres.schema import connect
 
     with connect(spec) as conn:
         stats = conn.execute("SELECT articles, chunks, words FROM rag_stats").fetchone()

@@ -82,7 +82,7 @@ def test_the_real_model_runs_here_and_the_check_is_remembered(tmp_path):
 def test_the_page_says_in_korean_when_the_model_cannot_run(tmp_path):
     from rag import load_config
     from rag.config import ModelSpec
-    from rag.index import index_paths
+    from rag.stores.folder import index_paths
     from rag.load import load_embedder
     from ui.app import App
 

@@ -7,13 +7,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rag.cite import attach
-from rag.config import Settings
+from rag.compose import citation
 from rag.export import reference
 from rag.ingest import make_article
 from rag.memo import Note, plain, to_markdown
-from rag.split import chunk_article, sentence_spans
-from rag.types import Answer, Citation, Hit, Source
+from rag.split import chunk_article
+from rag.types import Answer, Citation, Evidence, Hit
 from ui.render import answer_html, sources_html
 
 HOSTILE = '<script>alert("x")</script> <img src=x onerror="alert(1)"> 엔비디아 주가가 17% 폭락했다.'
@@ -81,8 +80,8 @@ def test_memo_keeps_hostile_text_as_text():
 def test_a_cited_headline_is_marked_in_the_card_title():
     article = make_article("검찰은 명씨를 추가로 소환할 계획이 없다.", "news.jsonl", line=1, title="명태균, 12시간 만에 검찰 조사 마쳐",
                            date="2024-11-09T00:31:00+09:00", outlet="조선일보")
-    src = Source(1, article, tuple(chunk_article(article, 60, 0)), tuple(sentence_spans(article.text)))
-    text, citations = attach("명태균은 12시간 만에 검찰 조사를 마쳤습니다 [1].", [src], None, Settings())
+    headline = Evidence(article, 0, 0, headline=True, chunk=chunk_article(article, 60, 0)[0])
+    text, citations = "명태균은 12시간 만에 검찰 조사를 마쳤습니다 [1].", (citation(headline),)
     html = sources_html(Answer("q", text, False, tuple(citations)))
     assert '<mark id="src-1">명태균, 12시간 만에 검찰 조사 마쳐<sup>[1]</sup></mark>' in html
     assert "조선일보 · 2024-11-09 00:31" in html
@@ -124,15 +123,10 @@ def test_a_reporter_is_named_once_in_every_place_an_article_is_referred_to(text,
     assert "기자 기자" not in to_markdown(answer) + plain([Note.of(answer)]) + sources_html(answer)
 
 
-def test_an_extractive_answer_is_marked_and_a_refusal_shows_the_closest_sentences_escaped():
+def test_a_refusal_shows_the_closest_sentences_escaped():
     from dataclasses import replace
 
-    from rag.types import Evidence
-    from ui.render import EXTRACTIVE_NOTE
-
     answer = answer_with("https://example.com/a")
-    assert EXTRACTIVE_NOTE not in answer_html(answer)
-    assert EXTRACTIVE_NOTE in answer_html(replace(answer, extractive=True))
     article = answer.citations[0].article
     start = article.text.index("엔비디아")
     refused = replace(answer, refused=True, citations=(), text="제공된 기사에서 답을 찾을 수 없습니다.",

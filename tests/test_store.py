@@ -1,4 +1,4 @@
-"""The index on disk and incremental indexing (rag/store.py, rag/index.py), with FakeEmbedder."""
+"""The folder store on disk and incremental indexing (rag/stores/folder/), with FakeEmbedder."""
 from __future__ import annotations
 
 import json
@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from fakes import FakeEmbedder, FakeGenerator
 
-from rag import background, korean, reader, segment, store, vectors
-from rag.background import catch_up
+from rag import korean
 from rag.config import Settings
 from rag.errors import IndexMismatch, IndexMissing, StoreError
-from rag.index import identity, index_paths
+from rag.stores.identity import Identity, identity
+from rag.stores.folder import backlog, catch_up, index_paths, reader, segment, vectors
+from rag.stores.folder import generations as store
+from rag.stores.identity import SCHEMA_VERSION
+from rag.stores.plan import Entry
 from rag.ingest import article_id
 from rag.korean import tokens
 
@@ -47,7 +50,7 @@ def index_dir(tmp_path) -> Path:
     return tmp_path / "index"
 
 
-def expected(embedder: FakeEmbedder, settings: Settings = SETTINGS) -> store.Identity:
+def expected(embedder: FakeEmbedder, settings: Settings = SETTINGS) -> Identity:
     return identity(embedder, settings)
 
 
@@ -67,7 +70,7 @@ def segments(index_dir: Path) -> list[str]:
     return json.loads((index_dir / live_generation(index_dir)).read_text(encoding="utf-8"))["segments"]
 
 
-def entries(index: reader.Index) -> dict[str, segment.Entry]:
+def entries(index: reader.Index) -> dict[str, Entry]:
     return store.read_catalog(index.folder, index.identity).entries
 
 
@@ -82,7 +85,7 @@ def assert_consistent(index: reader.Index) -> None:
         assert index.articles[c.article_id].text[c.start : c.end] == c.text
 
 
-def seed_articles(index: store.Index, corpus: Path) -> dict[int, str]:
+def seed_articles(index: reader.Index, corpus: Path) -> dict[int, str]:
     """{line: article id} of the seed file's articles in the index."""
     source = str((corpus / "seed.txt").resolve())
     return {a.line: a.id for a in index.articles.values() if a.source == source}
@@ -107,7 +110,7 @@ def test_generation_records_identity_and_segments_their_checksums(corpus, index_
     index_paths([corpus], index_dir, fake_embedder, SETTINGS)
     generation = json.loads((index_dir / live_generation(index_dir)).read_text(encoding="utf-8"))
     built = generation["identity"]
-    assert built["schema_version"] == store.SCHEMA_VERSION
+    assert built["schema_version"] == SCHEMA_VERSION
     assert (built["model_id"], built["dim"]) == ("fake-bigram-64", 64)
     assert (built["chunk_size"], built["chunk_overlap"]) == (200, 40)
     assert (built["bm25_k1"], built["bm25_b"]) == (SETTINGS.bm25_k1, SETTINGS.bm25_b)
@@ -262,7 +265,7 @@ def test_one_embedder_at_a_time(corpus, index_dir, fake_embedder):
 
 
 def test_stopped_catch_up_keeps_its_vectors_and_resumes(corpus, index_dir, fake_embedder, monkeypatch):
-    monkeypatch.setattr(background, "BATCH", 2)
+    monkeypatch.setattr(backlog, "BATCH", 2)
     index_paths([corpus], index_dir, fake_embedder, SETTINGS, embed=False)
     stop = threading.Event()
     done = catch_up(index_dir, fake_embedder, expected(fake_embedder), lambda *_: stop.set(), stop)
@@ -461,7 +464,7 @@ def test_a_story_sent_twice_is_one_hit_with_its_copy(tmp_path, index_dir, fake_e
 
 def test_many_small_vector_shards_are_joined(corpus, index_dir, fake_embedder, monkeypatch):
     monkeypatch.setattr(vectors, "FLUSH_SECONDS", 0)  # a shard after every batch, as a long run makes them
-    monkeypatch.setattr(background, "BATCH", 1)
+    monkeypatch.setattr(backlog, "BATCH", 1)
     index_paths([corpus], index_dir, fake_embedder, SETTINGS, embed=False)
     where = vectors.folder(index_dir, fake_embedder.model_id, fake_embedder.dim)
     monkeypatch.setattr(vectors, "compact", lambda where: None)

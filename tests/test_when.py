@@ -15,7 +15,7 @@ from rag import to_markdown, when
 from rag.cli import main
 from rag.config import Settings, load_config
 from rag.fuse import Fused
-from rag.index import index_paths
+from rag.stores.folder import index_paths
 from rag.pipeline import Pipeline
 from rag.retrieve import TIE, newer_first
 from rag.types import Scope, answer_dict
@@ -66,6 +66,30 @@ def test_relative_words_count_from_the_newest_article_or_the_given_day(pipeline,
     assert titles(last_week) == {"코스피 2550 하락", "코스피 2580 반등"}
     yesterday = pipeline.ask("어제 코스피는?", today=date(2024, 10, 3)).answer
     assert titles(yesterday) == {"코스피 2600 회복"}
+
+
+def test_a_period_is_answered_by_its_report_printed_after_it_not_by_later_news(tmp_path, fake_embedder, fake_generator):
+    """A week's figures come after it: the search covers the week and its lag, and an article
+    printed in the lag counts when its own dates speak of the week ("지난주" on the 21st)."""
+    rows = [
+        {"title": "휘발유 가격 상승", "text": "이번 주 휘발유 가격이 올랐다. 경유 가격도 함께 올랐다.", "date": "2024-10-16T10:00:00+09:00"},
+        {"title": "주간 유가 동향", "text": "지난주 전국 휘발유 평균 가격은 리터당 1631원이었다고 오피넷이 밝혔다.", "date": "2024-10-21T10:00:00+09:00"},
+        {"title": "휘발유 가격 전망", "text": "다음 달 휘발유 가격은 리터당 1590원으로 내릴 것으로 보인다.", "date": "2024-10-22T10:00:00+09:00"},
+        {"title": "휘발유 가격 하락", "text": "이번 주 휘발유 가격은 리터당 1580원으로 내렸다.", "date": "2024-11-02T10:00:00+09:00"},
+    ]
+    news = tmp_path / "fuel.jsonl"
+    news.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    config = replace(load_config(index_dir=tmp_path / "index"), settings=SETTINGS)
+    pipeline = Pipeline(config, index_paths([news], config.index_dir, fake_embedder, SETTINGS).index, fake_embedder, fake_generator)
+    found = pipeline.find("지난주 휘발유 가격 얼마였어?", today=date(2024, 10, 23))
+    assert found.asked.period.label == "2024-10-14 ~ 2024-10-20" and found.asked.period.kind == "week"
+    shown = [h.article.title for h in found.hits]
+    assert "주간 유가 동향" in shown  # printed the day after the week, about it: once filtered out
+    assert shown.index("휘발유 가격 전망") > shown.index("주간 유가 동향")  # printed after, about next month
+    assert "휘발유 가격 하락" not in shown  # printed after the day asked on: not yet news then
+    fake_generator.enqueue_choice("1631원")
+    answer = pipeline.ask("지난주 휘발유 가격 얼마였어?", today=date(2024, 10, 23)).answer
+    assert answer.value == "1631원" and answer.period.label == "2024-10-14 ~ 2024-10-20" and answer.as_of == "2024-10-21"
 
 
 def test_a_period_with_nothing_on_the_question_falls_back_to_every_day_with_a_notice(pipeline, fake_generator):

@@ -52,6 +52,12 @@ def router(app, login: tuple[str, str] | None) -> APIRouter:
         request = _request(body)
         return JSONResponse(answer_json(await run_in_threadpool(_answered, app, request), style))
 
+    @api.post("/api/timeline")
+    async def timeline(http: HTTPRequest):
+        body, style = await _read(http)
+        request = _request({**body, "timeline": True})
+        return JSONResponse(answer_json(await run_in_threadpool(_answered, app, request), style))
+
     @api.post("/api/ask/stream")
     async def answer_stream(http: HTTPRequest):
         body, style = await _read(http)
@@ -85,7 +91,7 @@ def chat_request(body: dict) -> tuple[Request, bool]:
 
     >>> chat_request({"messages": [{"role": "user", "content": "딥시크는?"}, {"role": "assistant", "content": "AI 회사다[1].\\n\\n**참고 기사**\\n[1] x"},
     ...                            {"role": "user", "content": "창업자는?"}]})
-    (Request(question='창업자는?', history=(Turn(question='딥시크는?', answer='AI 회사다[1].'),), since=None, until=None, source=(), today=None), False)
+    (Request(question='창업자는?', history=(Turn(question='딥시크는?', answer='AI 회사다[1].'),), since=None, until=None, source=(), today=None, timeline=None), False)
     """
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
@@ -101,7 +107,7 @@ def chat_request(body: dict) -> tuple[Request, bool]:
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise Refused(400, '"stream" must be true or false.', '"stream"은 true 또는 false여야 합니다.')
-    filters = {k: body[k] for k in ("since", "until", "source", "today") if k in body}
+    filters = {k: body[k] for k in ("since", "until", "source", "today", "timeline") if k in body}
     return _request({"question": said[-1][1], "history": history, **filters}), stream
 
 

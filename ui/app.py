@@ -122,6 +122,7 @@ def build(app: App) -> gr.Blocks:
                     since = gr.Textbox("", label="시작일", placeholder="예: 2024-10-01", scale=1, elem_id="since")
                     until = gr.Textbox("", label="종료일", placeholder="예: 2024-10-31", scale=1, elem_id="until")
                     outlets = gr.Dropdown([], value=[], multiselect=True, label="언론사 (비우면 전체)", scale=2, elem_id="outlets")
+                    timeline = gr.Checkbox(False, label="타임라인으로 보기", scale=1, elem_id="timeline")
                 clear = gr.Button("대화 지우기", size="sm", elem_id="clear")
                 memo.panel(demo, answers, app.browser_key())
             with gr.Column(scale=2):
@@ -140,11 +141,11 @@ def build(app: App) -> gr.Blocks:
 
         # the filters are optional for API callers (gradio_client's /ask with the first four arguments)
         def asked(message: str, history: list, turns: list[list[str]], k: int, since: str | None = None, until: str | None = None,
-                  outlets: list | None = None, today: str | None = None, notes: list | None = None):
-            yield from respond(app, message, history, turns, k, since, until, outlets, today, notes)
+                  outlets: list | None = None, today: str | None = None, notes: list | None = None, story: bool = False):
+            yield from respond(app, message, history, turns, k, since, until, outlets, today, notes, story)
 
         outputs = [chat, sources, rewritten, answers, questions, box]
-        inputs = [box, chat, questions, top_k, since, until, outlets, today, answers]
+        inputs = [box, chat, questions, top_k, since, until, outlets, today, answers, timeline]
         # not held in Gradio's queue: the question shows at once and waits in the model's line
         waits = dict(concurrency_limit=None, show_progress="hidden")
         asked_by_enter = box.submit(asked, inputs, outputs, api_name="ask", **waits)
@@ -172,11 +173,12 @@ def build(app: App) -> gr.Blocks:
 
 
 def respond(app: App, message: str, history: list, turns: list[list[str]], k: int, since: str = "", until: str = "",
-            outlets: list | None = None, today: str = "", notes: list | None = None):
+            outlets: list | None = None, today: str = "", notes: list | None = None, story: bool = False):
     """Answer in the chat: the question shows at once (with its place in line while the model
     is busy), the answer streams, then the final answer with its citation links and its
     "메모에 추가" link, and the sources panel. `since`, `until` and `outlets` are the page's
-    filters; `today` the day relative words count from; `notes` each earlier answer as a memo note.
+    filters; `today` the day relative words count from; `notes` each earlier answer as a memo
+    note; `story` the 타임라인 box (else a timeline only when the question asks for a story).
 
     Yields (chat, sources, rewritten note, notes, conversation turns, question box).
     """
@@ -185,7 +187,7 @@ def respond(app: App, message: str, history: list, turns: list[list[str]], k: in
         return
     try:
         request = Request.of({"question": message, "history": [Turn(*turn) for turn in turns], "since": since, "until": until,
-                              "source": list(outlets or ()), "today": today})
+                              "source": list(outlets or ()), "today": today, "timeline": True if story else None})
     except RagError as e:
         gr.Warning(title="확인", message=e.korean)
         return

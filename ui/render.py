@@ -35,12 +35,20 @@ def answer_html(answer: Answer, memo: int | None = None) -> str:
     line = when(answer)
     # the number rides in the href: the chat's sanitizer drops data- attributes
     add = f'<a class="add-memo" href="#memo-{memo}">＋ 메모에 추가</a>' if memo is not None else ""
-    said = f'<div class="extractive">{EXTRACTIVE_NOTE}</div>' if answer.extractive else ""
-    return _MARKER.sub(link, esc(answer.text)) + said + (f'<div class="when">{esc(line)}</div>' if line else "") + add
+    body = _timeline(answer, link) if answer.timeline else _MARKER.sub(link, esc(answer.text))
+    return body + (f'<div class="when">{esc(line)}</div>' if line else "") + add
 
 
-# what the page says under an answer that is the evidence itself, quoted
-EXTRACTIVE_NOTE = "기사 문장을 그대로 옮겼습니다 (모델의 답이 검증을 통과하지 못했습니다)."
+def _timeline(answer: Answer, link) -> str:
+    """A timeline as the page shows it: its title line, then one row per event, the day down the side."""
+    title, *lines = answer.text.splitlines()
+    rows = [f'<div class="tl-title">{esc(title)}</div>']
+    for event, line in zip(answer.timeline, lines):
+        day = f"{event.day.month}월 {event.day.day}일" if event.day else "날짜 미상"
+        told = line.split(" — ", 1)[-1]
+        rows.append(f'<div class="tl-row"><div class="tl-day">{esc(day)}</div><div class="tl-event">{_MARKER.sub(link, esc(told))}</div></div>')
+    return f'<div class="timeline">{"".join(rows)}</div>'
+
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -151,7 +159,10 @@ def _one_per_article(hits: list[Hit]) -> list[Hit]:
 
 
 CSS = """
-.extractive { color: var(--body-text-color-subdued); font-size: 0.85em; margin-top: 4px; }
+.timeline .tl-title { font-weight: 600; margin-bottom: 6px; }
+.timeline .tl-row { display: flex; gap: 12px; padding: 3px 0; border-left: 2px solid var(--border-color-primary); }
+.timeline .tl-day { flex: 0 0 6.5em; padding-left: 8px; color: var(--body-text-color-subdued); font-variant-numeric: tabular-nums; }
+.timeline .tl-event { flex: 1; }
 .sources h4 { margin: 0 0 8px; }
 .src { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
 .src mark:target { outline: 2px solid var(--color-accent); }

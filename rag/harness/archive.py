@@ -20,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import segment, store, vectors
+from ..stores.identity import Identity, identity
+from ..stores.folder import vectors
+from ..stores.folder.writer import write_prepared
+from ..stores.plan import New, prepare
 from ..config import Config, load_config
-from ..index import identity, prepare, write_prepared
 from ..ingest import read_paths
 from ..korean import tokens
 
@@ -32,7 +34,7 @@ QUESTIONS = ["엔비디아 주가는 왜 떨어졌어?", "트럼프 당선 이�
              "미국 대선 결과", "의대 증원 갈등은 어떻게 됐어?", "코스피 지수 전망"]
 
 
-def stage_speeds(news: list[Path], config: Config, embedder, workdir: Path) -> tuple[dict, segment.New]:
+def stage_speeds(news: list[Path], config: Config, embedder, workdir: Path) -> tuple[dict, New]:
     """Chunks/s of each stage on the real news, and time until all of it is searchable by keyword."""
     laps: dict[str, float] = {}
     t = time.perf_counter()
@@ -60,7 +62,7 @@ def stage_speeds(news: list[Path], config: Config, embedder, workdir: Path) -> t
     }, new
 
 
-def copies(base: segment.New, size: int):
+def copies(base: New, size: int):
     """`base` repeated with changed article and chunk ids until `size` chunks, one copy at a time."""
     n, copy = 0, 0
     while n < size:
@@ -69,11 +71,11 @@ def copies(base: segment.New, size: int):
         renamed = {a.id: f"{a.id}-{copy}" for a in base.articles if a.id in owners}
         chunks = [replace(c, id=n + i, article_id=renamed[c.article_id]) for i, c in enumerate(take)]
         articles = [replace(a, id=renamed[a.id]) for a in base.articles if a.id in owners]
-        yield segment.New(articles, chunks, base.tokens[: len(take)], base.keys[: len(take)])
+        yield New(articles, chunks, base.tokens[: len(take)], base.keys[: len(take)])
         n, copy = n + len(take), copy + 1
 
 
-def random_vectors(keys: list[str], folder: Path, ident: store.Identity) -> None:
+def random_vectors(keys: list[str], folder: Path, ident: Identity) -> None:
     rng = np.random.default_rng(0)
     for i in range(0, len(keys), 5000):
         v = rng.normal(size=(len(keys[i : i + 5000]), ident.dim)).astype(np.float32)
@@ -101,10 +103,10 @@ def run_archive(config: Config, embedder, news: list[Path], workdir: Path, progr
 def probe(folder: Path, profile: str, question: str) -> dict:
     """Open the index in `folder`, time searches, add one article, answer `question` (an
     article's headline: its words are there, so the model is asked and memory peaks as in use)."""
-    from ..index import index_paths
+    from ..stores.folder import index_paths
     from ..load import load_embedder, load_generator
     from ..pipeline import Pipeline
-    from ..reader import open_index, refresh
+    from ..stores.folder.reader import open_index, refresh
     from ..retrieve import retrieve
 
     config = replace(load_config(profile=profile, index_dir=folder), default_index=False)

@@ -12,12 +12,12 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from .. import reader, store, vectors
-from ..background import catch_up
+from ..stores.identity import identity
+from ..stores.folder import catch_up, index_report, reader, vectors
+from ..stores.folder import generations as store
 from ..config import Config
 from ..embed import Embedder
 from ..errors import StoreError
-from ..index import identity, index_report
 from ..ingest import IngestReport
 from ..stores.base import Store
 
@@ -50,9 +50,8 @@ def schema_of(folder: Path) -> str:
 
 
 def _build_postgres(corpus, folder: Path, embedder: Embedder, config: Config, progress=None) -> Store:
-    from ..stores.pg_queue import import_vectors
-    from ..stores.pg_write import update
-    from ..stores.postgres import PostgresStore
+    from ..stores.postgres import PostgresStore, writer
+    from ..stores.postgres.queue import import_vectors
 
     spec = replace(config.store, schema=schema_of(folder))
     expected = identity(embedder, config.settings)
@@ -62,8 +61,8 @@ def _build_postgres(corpus, folder: Path, embedder: Embedder, config: Config, pr
     except StoreError:  # no index in the schema yet, or another identity
         fresh = True
     if fresh:
-        update(spec, expected, IngestReport(articles=list(corpus.articles)), [], config.settings, rebuild=True,
-               progress=progress, load=False)
+        writer.update(spec, expected, IngestReport(articles=list(corpus.articles)), [], config.settings, rebuild=True,
+                      progress=progress)
         index = PostgresStore.open(spec, expected)
     if index.pending:
         where = vectors.folder(folder, expected.model_id, expected.dim)

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..config import Config
 from ..embed import Embedder
 from ..errors import ConfigError
-from ..index import copy_index
+from ..stores.folder import copy_index
 from ..ingest import make_article
 from ..korean import tokens
 from ..load import load_embedder, load_generator
@@ -115,6 +115,7 @@ class AnswerRecord:
     refused: bool
     contains: bool
     first_contains: bool  # in the first sentence: the answer a reader takes
+    exact: bool  # the answer's core (the value it states) is a gold span
     citations: int
     citations_gold: int
     korean: bool
@@ -135,6 +136,7 @@ def answer_scores(pipeline: Pipeline, questions: list[Question], on_record: Call
             refused=answer.refused,
             contains=contains(answer, q.answers),
             first_contains=contains(answer, q.answers, first_sentence(answer.text)),
+            exact=exact(answer, q.answers),
             citations=len(answer.citations),
             citations_gold=sum(1 for c in answer.citations if c.article.id == q.gold),
             korean=is_korean(answer, q.text),
@@ -150,6 +152,7 @@ def answer_scores(pipeline: Pipeline, questions: list[Question], on_record: Call
     return {
         "containment": round(sum(r.contains for r in records) / n, 4),
         "first_sentence_containment": round(sum(r.first_contains for r in records) / n, 4),
+        "exact_match": round(sum(r.exact for r in records) / n, 4),
         "citation_precision": round(sum(r.citations_gold for r in records) / cited, 4) if cited else None,
         "false_refusal": round(sum(r.refused for r in records) / n, 4),
         "korean_only": round(sum(r.korean for r in records) / n, 4),
@@ -170,6 +173,22 @@ def contains(answer: Answer, golds: tuple[str, ...], text: str | None = None) ->
     """A gold span is in the (given part of the) answer, which is not a refusal."""
     text = answer.text if text is None else text
     return not answer.refused and any(normalize(g) in normalize(text) for g in golds if g)
+
+
+def exact(answer: Answer, golds: tuple[str, ...]) -> bool:
+    """The answer's core is a gold span (SQuAD's exact match, on normalized text): the value it
+    states, or its first sentence without its ending ("화웨이입니다 [1]." is "화웨이").
+
+    >>> exact(Answer("q", "화웨이입니다 [1].", False), ("화웨이",)), exact(Answer("q", "1위는 화웨이입니다 [1].", False), ("화웨이",))
+    (True, False)
+    """
+    return not answer.refused and normalize(core(answer)) in {normalize(g) for g in golds if g}
+
+
+def core(answer: Answer) -> str:
+    if answer.value:
+        return answer.value
+    return re.sub(r"(?:입니다|이었습니다|였습니다|이다|였다|이었다)?[.!?。]*$", "", first_sentence(answer.text).strip())
 
 
 def first_sentence(text: str) -> str:
@@ -265,7 +284,7 @@ def format_report(report: dict) -> str:
         lines.append(f"{mode:10} {m['R@1']:7.3f} {m['R@5']:7.3f} {m['R@10']:7.3f} {m['MRR']:7.3f}")
     if "answers" in report:
         a = report["answers"]
-        lines += ["", f"answers ({a['n']}): containment {a['containment']:.1%} (first sentence "
+        lines += ["", f"answers ({a['n']}): exact match {a.get('exact_match', 0):.1%} · containment {a['containment']:.1%} (first sentence "
                   f"{a['first_sentence_containment']:.1%}) · citation precision "
                   f"{a['citation_precision'] or 0:.1%} · false refusals {a['false_refusal']:.1%} · "
                   f"Korean-only {a['korean_only']:.1%} · {a['seconds_mean']} s/answer"]

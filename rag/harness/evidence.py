@@ -23,12 +23,15 @@ import numpy as np
 
 from ..config import Config
 from ..evidence import BIAS, FEATURES, SCALE, WEIGHTS, ordered
+from ..extract import BIAS as VALUE_BIAS
+from ..extract import WEIGHTS as VALUE_WEIGHTS
 from ..load import load_embedder
 from ..pipeline import Pipeline
 from ..question import standalone
 from ..types import Evidence, Turn
-from .eval_index import build_index
-from .questions import RealQuestion, corpus_articles, load_questions, mentions, where
+from .corpora import corpus_index, where
+from .questions import RealQuestion, load_questions, mentions
+from .values import ValueRecord, fit_values, value_record, value_scores
 
 
 @dataclass
@@ -67,8 +70,9 @@ def hit_at(r: Record, k: int, order: list[int]) -> bool:
     return len(held) == len(r.question.keywords) > 0
 
 
-def find_records(pipeline: Pipeline, questions: list[RealQuestion]) -> list[Record]:
-    records = []
+def find_records(pipeline: Pipeline, questions: list[RealQuestion]) -> tuple[list[Record], list[ValueRecord]]:
+    """Each question's evidence candidates, and its values."""
+    records, value_records = [], []
     for q in questions:
         today = date.fromisoformat(q.today) if q.today else None
         question = standalone(q.question, [Turn(h) for h in q.history])
@@ -76,7 +80,8 @@ def find_records(pipeline: Pipeline, questions: list[RealQuestion]) -> list[Reco
         cands = found.evidence
         x = np.array([e.features for e in cands], dtype=np.float32).reshape(len(cands), len(FEATURES))
         records.append(Record(q, question, cands, x, [label(q, c) for c in cands]))
-    return records
+        value_records.append(value_record(q, found, pipeline.config.settings))
+    return records, value_records
 
 
 def scores(records: list[Record], weights: dict[str, float] = WEIGHTS, scale: float = SCALE, bias: float = BIAS) -> dict:
@@ -133,20 +138,25 @@ def run_evidence(config: Config, path: Path, split: str = "all", corpus: str | N
     everything = load_questions(path)
     chosen = [q for q in everything if q.kind != "chitchat" and corpus in (None, q.corpus) and (refit or split in ("all", q.split))]
     embedder = load_embedder(config, progress)
-    records, started = [], time.perf_counter()
+    records, value_records, started = [], [], time.perf_counter()
     for name in sorted({q.corpus for q in chosen}):
-        articles = corpus_articles(name, config, [q for q in everything if q.corpus == name], articles_limit)
-        folder = config.cache_dir / "eval" / f"real-{name}{f'-{articles_limit}' if articles_limit else ''}"
-        index = build_index(articles, folder, embedder, config)
+        index = corpus_index(name, config, everything, embedder, articles_limit)
         pipeline = Pipeline(config, index, embedder, None)
-        records += find_records(pipeline, [q for q in chosen if q.corpus == name])
+        found = find_records(pipeline, [q for q in chosen if q.corpus == name])
+        records += found[0]
+        value_records += found[1]
     report = {"file": str(path), "split": split, "corpus": corpus or "all", "seconds": round(time.perf_counter() - started, 1)}
     weights, scale, bias = WEIGHTS, SCALE, BIAS
+    value_weights, value_bias = VALUE_WEIGHTS, VALUE_BIAS
     if refit:
         weights, scale, bias = fit([r for r in records if r.question.split == "tune"])
         report["fit"] = {"weights": weights, "scale": scale, "bias": bias}
         records = [r for r in records if split in ("all", r.question.split)]
+        value_weights, value_bias = fit_values([r for r in value_records if r.question.split == "tune"])
+        report["fit_values"] = {"weights": value_weights, "bias": value_bias}
+        value_records = [r for r in value_records if split in ("all", r.question.split)]
     report["scores"] = scores(records, weights, scale, bias)
+    report["values"] = value_scores(value_records, config.settings, value_weights, value_bias)
     report["records"] = []
     for r in records:
         order = r.ranked(weights, scale, bias)
@@ -163,6 +173,13 @@ def format_evidence(report: dict) -> str:
              "", f"{'kind':14} {'n':>4} {'@1':>7} {'@3':>7}"]
     for kind, m in [*s["kinds"].items(), ("all", s["all"])]:
         lines.append(f"{kind:14} {m['n']:4} {m['@1']:7.0%} {m['@3']:7.0%}")
+    v = report["values"]
+    pct = lambda x: "-" if x is None else f"{x:.0%}"  # noqa: E731
+    lines += ["", "values, the code's best (no model):", f"{'kind':14} {'n':>4} {'@1':>6} {'@3':>6} {'answered':>9} {'precision':>10} "
+              f"{'said|top':>9} {'refused':>8}"]
+    for kind, m in [*v["kinds"].items(), ("all", v["all"])]:
+        lines.append(f"{kind:14} {m['n']:4} {pct(m['value@1']):>6} {pct(m['value@3']):>6} {pct(m['answered']):>9} "
+                     f"{pct(m['precision']):>10} {pct(m['said_when_top']):>9} {pct(m['refused_absent']):>8}")
     if "fit" in report:
-        lines += ["", f"fit on tune: {report['fit']}"]
+        lines += ["", f"fit on tune: {report['fit']}", f"values fit on tune: {report['fit_values']}"]
     return "\n".join(lines)

@@ -1,10 +1,9 @@
 """The real-question set: questions as people type them in a chat, scored per kind.
 
-KorQuAD's questions reuse their paragraph's words, and its "unanswerable" case is a sibling
-paragraph of the same page; people ask with paraphrases, in English, with typos, "why",
-follow-ups and small talk. `eval/real-questions.jsonl` holds such questions over the bundled
-articles and two months of real news (`../shared/news/`), with the article(s) that answer each
-and a few answer keywords; never article text. See `eval/README.md` for the format.
+People ask with paraphrases, in English, with typos, "why", follow-ups and small talk (KorQuAD's
+questions reuse their paragraph's words). `eval/real-questions.jsonl` holds such questions over
+the bundled articles and two months of real news, with the articles that answer each and a few
+answer keywords; never article text (`eval/README.md`).
 
 A question is right when:
 - answerable: the answer is given (not refused), holds every keyword group, cites a gold
@@ -15,7 +14,6 @@ A question is right when:
 from __future__ import annotations
 
 import json
-import random
 import re
 import time
 from collections import Counter, defaultdict
@@ -24,22 +22,15 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from ..config import PROJECT_ROOT, Config
+from ..config import Config
 from ..errors import ConfigError
-from ..export import location
-from ..ingest import read_paths
 from ..load import load_embedder, load_generator
 from ..pipeline import Pipeline
 from ..prompt import REFUSAL
 from ..types import Answer, Article, Turn, period_dict
-from .eval_index import build_index
-from .evaluate import Corpus, Question, is_korean, retrieval_scores
+from .corpora import CORPORA, corpus_index, where
+from .evaluate import Question, is_korean, retrieval_scores
 
-NEWS = PROJECT_ROOT.parent / "shared" / "news"
-# None: the config's articles/. "news-dated": questions that name a day or a period, over both months
-CORPORA = {"bundled": None, "news": [NEWS / "chosun-2024-10.jsonl"],
-           "news-dated": [NEWS / "chosun-2024-10.jsonl", NEWS / "chosun-2024-11.jsonl"],
-           "news-11": [NEWS / "chosun-2024-11.jsonl"]}
 
 
 @dataclass(frozen=True)
@@ -59,6 +50,7 @@ class RealQuestion:
     undated: str | None = None  # dated questions: the same question with its time words removed
     same_topic: tuple[str, ...] = ()  # dated questions: the topic's articles on other days (distractors)
     absent: tuple[tuple[str, ...], ...] = ()  # unanswerable: word combinations no article of the corpus holds all of
+    after: bool = False  # dated questions whose answer was reported after the period they name
 
     def asked(self, strip_dates: bool = False) -> str:
         return self.undated if strip_dates and self.undated else self.question
@@ -79,7 +71,7 @@ def load_questions(path: Path) -> list[RealQuestion]:
                 wrong=tuple(raw.get("wrong", ())), answerable=bool(raw["answerable"]), split=raw.get("split", "test"),
                 topic_gold=tuple(raw.get("topic_gold", ())), today=raw.get("today"), undated=raw.get("undated"),
                 same_topic=tuple(raw.get("same_topic", ())),
-                absent=tuple(tuple(words) for words in raw.get("absent", ())),
+                absent=tuple(tuple(words) for words in raw.get("absent", ())), after=bool(raw.get("after")),
             ))
         except (ValueError, KeyError, TypeError) as e:
             raise ConfigError(f"{path}:{n}: not a question of the real-question format ({e!r}); see eval/README.md.") from None
@@ -127,11 +119,6 @@ def check_gold(questions: list[RealQuestion], articles: list[Article]) -> list[s
     return problems
 
 
-def where(article: Article) -> str:
-    """How the set names an article: its url, else file:line."""
-    return article.url or location(article)
-
-
 def said_wrong(q: RealQuestion, answer: Answer) -> bool:
     return any(mentions(answer.text, w) for w in q.wrong)
 
@@ -144,6 +131,13 @@ def is_right(q: RealQuestion, answer: Answer) -> bool:
     found = all(any(mentions(answer.text, k) for k in group) for group in q.keywords)
     cites_gold = any(where(c.article) in q.gold for c in answer.citations)
     return not answer.refused and found and cites_gold and not said_wrong(q, answer)
+
+
+def top_holds(q: RealQuestion, answer: Answer) -> bool:
+    """The best evidence sentence is in a gold article and holds every keyword group."""
+    top = answer.evidence[0] if answer.evidence else None
+    return (q.answerable and top is not None and where(top.article) in q.gold
+            and all(any(mentions(top.text, k) for k in group) for group in q.keywords))
 
 
 def gold_rank(q: RealQuestion, answer: Answer) -> int | None:
@@ -164,22 +158,6 @@ def ask_in_chat(pipeline: Pipeline, q: RealQuestion, strip_dates: bool = False) 
     return pipeline.ask(q.asked(strip_dates), turns, today=today).answer, turns
 
 
-def corpus_articles(name: str, config: Config, questions: list[RealQuestion], limit: int | None = None) -> Corpus:
-    """The corpus's articles; with `limit`, the questions' gold articles and a fixed sample of
-    the others, `limit` in all (a month of news is about 8,000 chunks: over an hour of embedding here)."""
-    paths = CORPORA[name] or [config.articles_dir]
-    if missing := [p for p in paths if not p.exists()]:
-        raise ConfigError(f"The {name} corpus is not at {missing[0]}.")
-    articles = read_paths(paths).articles
-    if limit is not None and limit < len(articles):
-        gold = {g for q in questions for g in (*q.gold, *q.topic_gold, *q.same_topic)}
-        kept = [a for a in articles if where(a) in gold]
-        others = [a for a in articles if where(a) not in gold]
-        kept += random.Random(7).sample(others, max(0, limit - len(kept)))
-        articles = sorted(kept, key=lambda a: articles.index(a))
-    return Corpus(articles, [], name)
-
-
 def score(records: list[dict]) -> dict:
     """Per kind and overall: right, false refusals, refusals of the unanswerable, wrong
     attributions, Korean-only answers and seconds per answer."""
@@ -192,13 +170,15 @@ def score(records: list[dict]) -> dict:
             "false_refusal": round(sum(r["refused"] for r in answerable) / len(answerable), 4) if answerable else None,
             "refused_absent": round(sum(r["refused"] for r in absent) / len(absent), 4) if absent else None,
             "wrong_attribution": sum(r["said_wrong"] for r in rs),
+            # of the answers given (not refused), how many were right; of the answerable questions whose
+            # best evidence sentence holds the answer, how many were answered right
+            "precision": round(sum(r["right"] for r in given) / len(given), 4) if (given := [r for r in rs if not r["refused"] and r["kind"] != "chitchat"]) else None,
+            "said_when_top": round(sum(r["right"] for r in top) / len(top), 4) if (top := [r for r in answerable if r.get("top_holds")]) else None,
             # where answerable questions were lost: retrieval (gold not among the hits) or the answer stage
             "gold_retrieved": round(sum(r.get("gold_rank") is not None for r in answerable) / len(answerable), 4) if answerable else None,
             "refusals": dict(Counter(r.get("refusal") for r in answerable if r["refused"])),
-            # the evidence said in the model's place, and answer sentences dropped as not about what was asked
-            "extractive": sum(bool(r.get("extractive")) for r in rs),
-            "extractive_right": sum(bool(r.get("extractive")) and r["right"] for r in rs),
-            "dropped": dict(sum((Counter(r.get("dropped") or {}) for r in rs), Counter())),
+            # who chose the value said: the code (sure) or the model (among the best few)
+            "chosen_by": dict(Counter(r.get("chosen_by") for r in rs if not r["refused"] and r.get("chosen_by"))),
             "korean_only": round(sum(r["korean"] for r in rs) / len(rs), 4),
             "seconds_mean": round(sum(r["seconds"] for r in rs) / len(rs), 2),
         }
@@ -221,11 +201,7 @@ def run_real(config: Config, path: Path, split: str = "all", corpus: str | None 
     generator = load_generator(config, progress)
     records = []
     for name in sorted({q.corpus for q in questions}):
-        articles = corpus_articles(name, config, [q for q in everything if q.corpus == name], articles_limit)
-        folder = config.cache_dir / "eval" / f"real-{name}{f'-{articles_limit}' if articles_limit else ''}"
-        progress(f"평가 색인 / evaluation index: {len(articles.articles)} articles of {name} → {folder}")
-        index = build_index(articles, folder, embedder, config,
-                            lambda stage, done, total: progress(f"  {stage} {done}/{total}"))
+        index = corpus_index(name, config, everything, embedder, articles_limit, progress)
         pipeline = Pipeline(config, index, embedder, generator)
         for q in (q for q in questions if q.corpus == name):
             t = time.perf_counter()
@@ -235,11 +211,11 @@ def run_real(config: Config, path: Path, split: str = "all", corpus: str | None 
                    "said_wrong": said_wrong(q, answer), "korean": is_korean(answer, q.question),
                    "seconds": round(time.perf_counter() - t, 2), "rewritten": answer.question,
                    "cited": [where(c.article) for c in answer.citations], "refusal": answer.refusal,
-                   "gold_rank": gold_rank(q, answer), "extractive": answer.extractive, "dropped": answer.dropped,
+                   "gold_rank": gold_rank(q, answer), "top_holds": top_holds(q, answer), "value": answer.value, "chosen_by": answer.chosen_by,
                    "turns": [asdict(t) for t in turns]}
             records.append(rec)
             progress(f"  {'✓' if rec['right'] else '✗'} {q.id} {rec['asked']} → {answer.text[:70]}")
-    return {"file": str(path), "split": split, "corpus": corpus or "all", "news_articles": articles_limit or "all",
+    return {"file": str(path), "split": split, "corpus": corpus or "all", "news_articles": articles_limit if articles_limit is not None else "sample",
             "strip_dates": strip_dates,
             "models": {"llm": config.llm.name, "embedder": config.embedder.name},
             "settings": asdict(config.settings), "scores": score(records), "records": records}
@@ -251,12 +227,10 @@ def run_real_retrieval(config: Config, path: Path, corpus: str | None = None, ar
     (follow-ups need the model's rewrite, so they are left out). No language model is loaded."""
     everything = load_questions(path)
     embedder = load_embedder(config, progress)
-    report = {"file": str(path), "news_articles": articles_limit or "all", "embedder": config.embedder.name,
+    report = {"file": str(path), "news_articles": articles_limit if articles_limit is not None else "sample", "embedder": config.embedder.name,
               "store": config.store.url if config.store else "folder", "retrieval": {}}
     for name in sorted({q.corpus for q in everything if corpus in (None, q.corpus)}):
-        articles = corpus_articles(name, config, [q for q in everything if q.corpus == name], articles_limit)
-        folder = config.cache_dir / "eval" / f"real-{name}{f'-{articles_limit}' if articles_limit else ''}"
-        index = build_index(articles, folder, embedder, config)
+        index = corpus_index(name, config, everything, embedder, articles_limit)
         ids = {where(a): a.id for a in index.all_articles()}
         asked = [Question(q.id, q.question, (), ids[q.gold[0]]) for q in everything
                  if q.corpus == name and q.answerable and not q.history and q.gold and q.gold[0] in ids]
@@ -276,18 +250,17 @@ def format_real_retrieval(report: dict) -> str:
 def format_real(report: dict) -> str:
     s = report["scores"]
     lines = [f"{report['file']} · split {report['split']} · corpus {report['corpus']} · {s['all']['n']} questions",
-             "", f"{'kind':14} {'n':>4} {'right':>7} {'false ref':>10} {'ref absent':>11} {'wrong':>6} {'s/ans':>6}"]
+             "", f"{'kind':14} {'n':>4} {'right':>7} {'precision':>10} {'false ref':>10} {'ref absent':>11} {'said|top':>9} {'wrong':>6} {'s/ans':>6}"]
     rows = [*s["kinds"].items(), ("answerable", s["answerable"]), ("all", s["all"])]
     pct = lambda v: "-" if v is None else f"{v:.0%}"  # noqa: E731
     for kind, m in rows:
         if not m:
             continue
-        lines.append(f"{kind:14} {m['n']:4} {pct(m['right']):>7} {pct(m['false_refusal']):>10} "
-                     f"{pct(m['refused_absent']):>11} {m['wrong_attribution']:6} {m['seconds_mean']:6}")
+        lines.append(f"{kind:14} {m['n']:4} {pct(m['right']):>7} {pct(m.get('precision')):>10} {pct(m['false_refusal']):>10} "
+                     f"{pct(m['refused_absent']):>11} {pct(m.get('said_when_top')):>9} {m['wrong_attribution']:6} {m['seconds_mean']:6}")
     if a := s["answerable"]:
         lines += ["", f"answerable: gold article among the hits {pct(a['gold_retrieved'])}; refused by "
                   + (", ".join(f"{why} {n}" for why, n in sorted(a["refusals"].items(), key=str)) or "-")]
     every = s["all"]
-    lines.append(f"extractive answers {every['extractive']} ({every['extractive_right']} right); reply sentences not said: "
-                 + (", ".join(f"{why} {n}" for why, n in sorted(every["dropped"].items())) or "-"))
+    lines.append("values chosen by " + (", ".join(f"{by} {n}" for by, n in sorted(every["chosen_by"].items())) or "-"))
     return "\n".join(lines)

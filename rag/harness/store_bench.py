@@ -18,9 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import reader, vectors
+from ..stores.identity import identity
+from ..stores.folder import open_folder, vectors
+from ..stores.folder.writer import write_prepared
+from ..stores.plan import prepare
 from ..config import Config
-from ..index import identity, prepare, write_prepared
 from ..ingest import read_paths
 from ..korean import tokens
 from ..retrieve import retrieve
@@ -34,8 +36,7 @@ ONE = "# 제로폰 출시\n\n테스트전자는 오늘 신형 스마트폰 제�
 
 def run_store_bench(config: Config, embedder, news: list[Path], spec: StoreSpec, workdir: Path,
                     sizes: tuple[int, ...] = SIZES, progress=print) -> dict:
-    from ..stores import pg_queue, pg_write
-    from ..stores.postgres import PostgresStore
+    from ..stores.postgres import PostgresStore, queue, writer
 
     ident = identity(embedder, config.settings)
     t = time.perf_counter()
@@ -46,7 +47,7 @@ def run_store_bench(config: Config, embedder, news: list[Path], spec: StoreSpec,
     report = {"store": spec.url, "articles": len(articles), "chunks": n, "cut_s": round(cut, 2), "ingest": {}, "sizes": []}
     progress(f"stores: ingest of {n:,} chunks")
     for name, write in (("folder", lambda: write_prepared(workdir / "ingest", ident, [base])),
-                        ("postgresql", lambda: pg_write.write_prepared(replace(spec, schema="rag_bench_ingest"), ident, [base]))):
+                        ("postgresql", lambda: writer.write_prepared(replace(spec, schema="rag_bench_ingest"), ident, [base]))):
         t = time.perf_counter()
         write()
         written = time.perf_counter() - t
@@ -59,12 +60,12 @@ def run_store_bench(config: Config, embedder, news: list[Path], spec: StoreSpec,
         write_prepared(folder, ident, copies(base, size))
         vectors.write_shard(vectors.folder(folder, ident.model_id, ident.dim), keys, matrix)
         t = time.perf_counter()
-        opened = reader.open_index(folder, ident)
+        opened = open_folder(folder, ident)
         row = {"chunks": size, "folder": {"open_s": round(time.perf_counter() - t, 2), **probe(opened, embedder, config, workdir)}}
         pg = replace(spec, schema=f"rag_bench_{size}")
         t = time.perf_counter()
-        pg_write.write_prepared(pg, ident, copies(base, size))
-        pg_queue.import_vectors(pg, ident.model_id, keys, matrix)
+        writer.write_prepared(pg, ident, copies(base, size))
+        queue.import_vectors(pg, ident.model_id, keys, matrix)
         row["postgresql_build_s"] = round(time.perf_counter() - t, 1)
         for label, this in (("postgresql", pg), ("postgresql_hnsw", replace(pg, hnsw=True))):
             t = time.perf_counter()
@@ -102,7 +103,7 @@ def _random(rows: int, dim: int) -> np.ndarray:
 
 
 def format_store_bench(r: dict) -> str:
-    """The comparison as the Markdown tables docs/scaling.md shows."""
+    """The comparison as the Markdown tables docs/deployment.md shows."""
     rows = [f"Stores: folder and {r['store']}; {r['articles']:,} articles, {r['chunks']:,} chunks cut in {r['cut_s']} s", "",
             "| store | written (s) | read to searchable by keyword (chunks/s) |", "| --- | --- | --- |"]
     rows += [f"| {name} | {v['write_s']} | {v['searchable_chunks_per_s']:,} |" for name, v in r["ingest"].items()]

@@ -2,18 +2,19 @@
 harness may ask of an index, whichever home it has.
 
 Two homes implement it:
-- the folder on one disk (`reader.Index`, over `index.py`, `store.py`, `segment.py`,
-  `vectors.py`, `background.py`): the default, no server needed;
-- PostgreSQL with pgvector (`stores/postgres.py`, over `pg_schema.py`, `pg_write.py`,
-  `pg_queue.py`): one archive shared by several writers, web servers and embedding workers.
+- the folder on one disk (`stores/folder/`: `FolderStore`): the default, no server needed;
+- PostgreSQL with pgvector (`stores/postgres/`: `PostgresStore`): one archive shared by
+  several writers, web servers and embedding workers.
+Each home reads in one module and writes in others, and one class joins them; the rest of the
+product opens and updates a store through `rag.stores` (its `__init__`), never a home's modules.
 
 Both give the same answers on the same articles: the same article ids (a hash of the text),
-the same incremental plan (`index._plan`), the same chunks and BM25 words (`index.prepare`),
+the same incremental plan (`plan.plan`), the same chunks and BM25 words (`plan.prepare`),
 BM25 with the same k1, b and idf over the whole store, and exact inner-product search over
 vectors rounded to float16. What they are not asked to share is how they keep it: segments
 and a generation file, or rows and transactions.
 
-Left out on purpose: how a store is created or chosen (`load.py`), and anything a store does
+Left out on purpose: how a store is created or chosen (`rag.stores`), and anything a store does
 only for itself (merging segments, leases of the embedding queue).
 """
 from __future__ import annotations
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # only the type checker needs these: they import this module'
     from ..config import Settings
     from ..embed import Embedder
     from ..ingest import IngestReport
-    from ..store import Identity
+    from .identity import Identity
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 

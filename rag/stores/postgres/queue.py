@@ -9,7 +9,7 @@ again, so a worker killed with -9 holds its batch that long at most, and every b
 committed before stays. A vector the cache already has (the same text embedded by another
 worker, or an article added back) is taken from it, not embedded again.
 
-The folder's backlog is one process holding a lock (background.py); the pipeline runs either
+The folder's backlog is one process holding a lock (folder/backlog.py); the pipeline runs either
 through `Store.embed_pending`.
 """
 from __future__ import annotations
@@ -23,12 +23,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..embed import Embedder
-from ..store import Identity
-from . import pg_schema
-from .address import StoreSpec
-from .base import CatchUp
-from .postgres import literal
+from ...embed import Embedder
+from ..address import StoreSpec
+from ..base import CatchUp
+from ..identity import Identity
+from . import schema as pg_schema
+from .schema import literal
 
 log = logging.getLogger(__name__)
 BATCH = 8  # chunks per claim: a few seconds of embedding, so a paused worker yields the cores soon

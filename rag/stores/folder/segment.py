@@ -1,4 +1,4 @@
-"""One segment of the index on disk: a folder written once and never changed (see store.py).
+"""One segment of the index on disk: a folder written once and never changed (see generations.py).
 
     articles.jsonl   the articles, whole
     chunks.jsonl     [chunk id, article id, start, end, embedding key] per chunk
@@ -13,33 +13,15 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-from .errors import StoreError
-from .sparse import Postings
-from .types import Article, Chunk
+from ...errors import StoreError
+from ...sparse import Postings
+from ...types import Article, Chunk
+from ..plan import Entry, New
 
 FILES = ("articles.jsonl", "chunks.jsonl", "tokens.jsonl", "bm25.npz")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """An article as the index records it: where it came from and its chunk ids."""
-
-    source: str
-    line: int | None
-    chunks: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class New:
-    """Articles to add as one segment: their chunks, BM25 words and embedding keys, row for row."""
-
-    articles: list[Article]
-    chunks: list[Chunk]
-    tokens: list[list[str]]
-    keys: list[str]
 
 
 def read_meta(folder: Path) -> dict:

@@ -1,35 +1,29 @@
-"""The live index in memory: its segments read, BM25 over them, and the vectors embedded so far.
-This is the folder store's open index: it honours `stores.base.Store`, searching in memory and
-writing through `index.py` (articles) and `background.py` (vectors).
+"""Reading the folder store: the live index in memory, its segments read, BM25 over them, and
+the vectors embedded so far. This module only reads: `FolderStore` (the package) adds the writing.
 
-Dense vectors arrive in the background (index.py's `catch_up`), so a chunk may be searchable
-by BM25 before it has a vector; `pending` counts those. `refresh` brings an open index up to
-date with the store (new segments, new vector shards) reading only what is new, and returns a
-new object, so an answer already running keeps the index it began with.
+Dense vectors arrive in the background (backlog.py), so a chunk may be searchable by BM25 before
+it has a vector; `pending` counts those. `refresh` brings an open index up to date with the store
+(new segments, new vector shards) reading only what is new, and returns a new object of the same
+class, so an answer already running keeps the index it began with.
 """
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import dates, segment, store, vectors
-from .dense import DenseIndex
-from .sparse import Postings, SparseIndex
-from .types import Article, Chunk, Scope
-
-if TYPE_CHECKING:
-    from .config import Settings
-    from .embed import Embedder
-    from .stores.base import CatchUp, IndexResult, Progress
-    from .ingest import IngestReport
+from ... import dates
+from ...dense import DenseIndex
+from ...sparse import Postings, SparseIndex
+from ...types import Article, Chunk, Scope
+from ..identity import Identity
+from ..plan import Entry
+from . import generations, segment, vectors
 
 
 @dataclass(frozen=True)
@@ -37,7 +31,7 @@ class Segment:
     """One segment as read: every row, removed or not (the generation says which are live)."""
 
     name: str
-    entries: dict[str, segment.Entry]
+    entries: dict[str, Entry]
     articles: dict[str, Article]
     chunks: list[Chunk]
     keys: list[str]
@@ -47,7 +41,7 @@ class Segment:
 @dataclass
 class Index:
     folder: Path
-    generation: store.Generation
+    generation: generations.Generation
     segments: dict[str, Segment]
     articles: dict[str, Article]  # live articles
     chunks: list[Chunk]  # live chunks
@@ -64,7 +58,7 @@ class Index:
         self._scoped: dict[Scope, np.ndarray] = {}
 
     @property
-    def identity(self) -> store.Identity:
+    def identity(self) -> Identity:
         return self.generation.identity
 
     @property
@@ -91,19 +85,6 @@ class Index:
 
     def all_articles(self) -> Iterator[Article]:
         return iter(self.articles.values())
-
-    def update(self, report: IngestReport, paths: list[Path], settings: Settings, rebuild: bool = False,
-               progress: Progress | None = None) -> IndexResult:
-        from .index import write_report  # index.py opens indexes with this module
-
-        result = write_report(report, paths, self.folder, self.identity, settings, rebuild, progress)
-        result.index = open_index(self.folder, self.identity, previous=self)
-        return result
-
-    def embed_pending(self, embedder: Embedder, progress: Progress | None = None, stop: threading.Event | None = None) -> CatchUp:
-        from .background import catch_up  # background.py reads segments through this module's imports
-
-        return catch_up(self.folder, embedder, self.identity, progress, stop)
 
     def _within(self, scope: Scope | None) -> np.ndarray | None:
         """Ids of the live chunks whose article is in the scope's days and outlets (None: no
@@ -144,11 +125,11 @@ def in_scope(article: Article, scope: Scope) -> bool:
     return day is not None and (scope.since or day) <= day <= (scope.until or day)
 
 
-def open_index(index_dir: Path, expected: store.Identity, previous: Index | None = None) -> Index:
-    """Open the live index, checking its identity and checksums; segments and vectors already
-    in `previous` are reused, not read again."""
+def open_index(index_dir: Path, expected: Identity, previous: Index | None = None, kind: type[Index] | None = None) -> Index:
+    """Open the live index (as a `kind`: the FolderStore that adds writing), checking its
+    identity and checksums; segments and vectors already in `previous` are reused, not read again."""
     stamp = _stamp(index_dir, expected)
-    generation = store.read_generation(index_dir, expected)
+    generation = generations.read_generation(index_dir, expected)
     reuse = previous.segments if previous and previous.identity == expected else {}
     segments = {name: reuse.get(name) or _read_segment(index_dir / name) for name in generation.segments}
     live = list(segments.values())
@@ -157,7 +138,8 @@ def open_index(index_dir: Path, expected: store.Identity, previous: Index | None
     owners = {c.article_id for c in chunks}
     articles = {aid: a for s in live for aid, a in s.articles.items() if aid in owners}
     sparse = SparseIndex([s.postings for s in live], generation.removed, expected.bm25_k1, expected.bm25_b)
-    index = Index(index_dir, generation, segments, articles, chunks, keys, sparse, DenseIndex.empty(expected.dim), stamp=stamp)
+    kind = kind or (type(previous) if previous is not None else Index)
+    index = kind(index_dir, generation, segments, articles, chunks, keys, sparse, DenseIndex.empty(expected.dim), stamp=stamp)
     _load_vectors(index, previous if reuse else None)
     return index
 
@@ -169,7 +151,7 @@ def refresh(index: Index) -> Index:
     return open_index(index.folder, index.identity, previous=index)
 
 
-def _stamp(index_dir: Path, identity: store.Identity) -> tuple:
+def _stamp(index_dir: Path, identity: Identity) -> tuple:
     current = index_dir / "CURRENT"
     generation = current.read_text().strip() if current.is_file() else ""
     return generation, tuple(p.name for p in vectors.shards(vectors.folder(index_dir, identity.model_id, identity.dim)))

@@ -17,15 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .. import dates, segment
-from ..config import Settings
-from ..index import _plan, prepare
-from ..ingest import IngestReport
-from ..segment import Entry
-from ..store import Identity
-from . import pg_schema
-from .address import StoreSpec
-from .base import IndexResult
+from ... import dates
+from ...config import Settings
+from ...ingest import IngestReport
+from ..address import StoreSpec
+from ..base import IndexResult
+from ..identity import Identity
+from ..plan import Entry, New, plan, prepare
+from . import schema as pg_schema
 
 log = logging.getLogger(__name__)
 RETRIES = 3  # a deadlock with an embedding worker touching the same rows is retried
@@ -33,30 +32,21 @@ RETRIES = 3  # a deadlock with an embedding worker touching the same rows is ret
 
 @dataclass
 class _Catalog:
-    """The live articles as `index._plan` sees a folder's: {article id: Entry}."""
+    """The live articles as `plan.plan` sees a folder's: {article id: Entry}."""
 
     entries: dict[str, Entry] = field(default_factory=dict)
 
 
 def update(spec: StoreSpec, expected: Identity, report: IngestReport, paths: list[Path], settings: Settings,
-           rebuild: bool = False, progress=None, load: bool = True) -> IndexResult:
-    """Bring the store up to date with `report` (read from `paths`), as `index.write_report`
-    does a folder; the tables are made on first use (or anew, with `rebuild`). With `load`,
-    `result.index` is the store opened."""
-    result = _update(spec, expected, report, paths, settings, rebuild, progress)
-    if load:
-        from .postgres import PostgresStore
-
-        result.index = PostgresStore.open(spec, expected)
-    return result
-
-
-def _update(spec, expected, report, paths, settings, rebuild, progress) -> IndexResult:
+           rebuild: bool = False, progress=None) -> IndexResult:
+    """Bring the store up to date with `report` (read from `paths`), as the folder's writer does a
+    folder; the tables are made on first use (or anew, with `rebuild`). Nothing is opened:
+    `PostgresStore` (the package) does."""
     import psycopg
 
     with pg_schema.connect(spec) as conn:
         before = _Catalog() if rebuild else _catalog(conn, spec, expected)
-        _, new, _ = _plan(before, report, paths)
+        _, new, _ = plan(before, report, paths)
         cut = prepare(new, 0, settings, progress)
         for attempt in range(1, RETRIES + 1):
             try:
@@ -79,14 +69,14 @@ def _catalog(conn, spec: StoreSpec, expected: Identity) -> _Catalog:
     return _Catalog({aid: Entry(source, line, ()) for aid, source, line in rows})
 
 
-def _write(conn, spec: StoreSpec, expected: Identity, report, paths, settings, rebuild: bool, cut: segment.New) -> IndexResult:
+def _write(conn, spec: StoreSpec, expected: Identity, report, paths, settings, rebuild: bool, cut: New) -> IndexResult:
     pg_schema.create(conn, spec, expected, rebuild)  # takes the writers' lock; tables made or checked
     catalog = _catalog(conn, spec, expected)
-    keep, new, result = _plan(catalog, report, paths)
+    keep, new, result = plan(catalog, report, paths)
     ready = {a.id for a in cut.articles}
     if missing := [a for a in new if a.id not in ready]:  # another writer removed them since the first plan
         extra = prepare(missing, len(cut.chunks), settings)
-        cut = segment.New(cut.articles + extra.articles, cut.chunks + extra.chunks, cut.tokens + extra.tokens, cut.keys + extra.keys)
+        cut = New(cut.articles + extra.articles, cut.chunks + extra.chunks, cut.tokens + extra.tokens, cut.keys + extra.keys)
     wanted = {a.id for a in new}
     rows = [(c, t, k) for c, t, k in zip(cut.chunks, cut.tokens, cut.keys) if c.article_id in wanted]
     _delete(conn, [aid for aid in catalog.entries if aid not in keep])

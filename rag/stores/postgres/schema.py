@@ -18,9 +18,11 @@ import json
 import logging
 from dataclasses import asdict, replace
 
-from ..errors import ConfigError, IndexMismatch, IndexMissing, StoreError, StoreUnavailable
-from ..store import Identity
-from .address import StoreSpec, redact
+import numpy as np
+
+from ...errors import ConfigError, IndexMismatch, IndexMissing, StoreError, StoreUnavailable
+from ..address import StoreSpec, redact
+from ..identity import Identity
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1  # of these tables; part of the identity, as the folder's file layout is
@@ -170,3 +172,12 @@ def _extension(conn, spec: StoreSpec) -> None:
 def ensure_hnsw(conn) -> None:
     """Build the HNSW index over the vectors if it is not there (once; new vectors join it)."""
     conn.execute(HNSW)
+
+
+def literal(vector: np.ndarray) -> str:
+    """A vector as pgvector reads it ('[0.5,0.25]'): every float32 digit, nothing lost.
+
+    >>> literal(np.array([0.5, 0.25], np.float32))
+    '[0.5,0.25]'
+    """
+    return "[" + ",".join(map(repr, np.asarray(vector, np.float32).ravel().tolist())) + "]"

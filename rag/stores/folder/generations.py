@@ -4,7 +4,7 @@
     gen-<stamp>.json    the identity, the live segments, removed chunk ids, the next chunk id
     seg-<stamp>/        articles.jsonl, chunks.jsonl, tokens.jsonl, bm25.npz, and segment.json
                         (its articles' sources and chunk ids, and a SHA-256 of each file)
-    vectors/            the embedding cache (vectors.py), filled in the background (index.py)
+    vectors/            the embedding cache (vectors.py), filled in the background (backlog.py)
     .lock               held while a segment is added or merged: seconds, not the embedding
 
 An update writes only what is new: a segment for the new articles, then a new generation
@@ -22,40 +22,17 @@ import os
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ...errors import IndexMismatch, IndexMissing, StoreError
+from ..identity import SCHEMA_VERSION, Identity
+from ..plan import Entry, New
 from . import segment
-from .errors import IndexMismatch, IndexMissing, StoreError
-from .segment import Entry, New, write_durably
+from .segment import write_durably
 
 # 5: segments, BM25 per segment (sparse.py), vectors in an embedding cache (vectors.py)
-SCHEMA_VERSION = 5
 MERGE_FACTOR = 4
-
-
-@dataclass(frozen=True)
-class Identity:
-    """What an index was built with; it opens only with the same. Whatever changes the stored
-    vectors or BM25 words belongs here, so no hand-bumped number has to notice a change."""
-
-    model_id: str
-    dim: int
-    chunk_size: int
-    chunk_overlap: int
-    sentences: str  # the sentence splitter chunks are cut on
-    words: dict  # how BM25 words are cut (korean.identity())
-    bm25_k1: float
-    bm25_b: float
-    schema_version: int
-
-    def differences(self, other: Identity) -> list[str]:
-        """"name = what `other` was built with (needed: ours)" for each field that differs."""
-        return [
-            f"{f.name} = {getattr(other, f.name)!r} (needed: {getattr(self, f.name)!r})"
-            for f in fields(self)
-            if getattr(self, f.name) != getattr(other, f.name)
-        ]
 
 
 @dataclass

@@ -23,11 +23,6 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 30.0
 
 
-def chunk_key(title: str, text: str) -> str:
-    """What a chunk's vector depends on: its text and its article's title (in the document prompt)."""
-    return hashlib.sha256(f"{title}\n{text}".encode("utf-8")).hexdigest()[:20]
-
-
 def folder(index_dir: Path, model_id: str, dim: int) -> Path:
     return index_dir / "vectors" / hashlib.sha256(f"{model_id}|{dim}".encode()).hexdigest()[:12]
 

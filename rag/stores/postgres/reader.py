@@ -1,4 +1,5 @@
-"""The PostgreSQL store: the same `Store` as the folder, searched with SQL (tables: pg_schema.py).
+"""Reading the PostgreSQL store: the same searches as the folder's, in SQL (tables: schema.py).
+This module only reads: `PostgresStore` (the package) adds the writing.
 
 BM25 is computed in SQL from `rag_postings` with the folder's formula (sparse.py: Lucene's idf
 ln(1 + (N - df + 0.5) / (df + 0.5)), the same k1 and b, N and average length over the whole
@@ -23,14 +24,14 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 
-from ..store import Identity
-from ..types import Article, Chunk, Scope
-from . import pg_schema
-from .address import StoreSpec
+from ...types import Article, Chunk, Scope
+from ..address import StoreSpec
+from ..identity import Identity
+from . import schema as pg_schema
+from .schema import literal
 
 ARTICLE = "a.id, a.title, a.body, a.source, a.line, a.outlet, a.author, a.url, a.date"
 _JOIN = "JOIN rag_articles a ON a.id = c.article_id"  # only with a scope
@@ -61,7 +62,7 @@ class _Reader:
         raise AssertionError("unreachable")
 
 
-class PostgresStore:
+class PostgresReader:
     identity: Identity
     approximate: bool
 
@@ -71,7 +72,7 @@ class PostgresStore:
         self.approximate = spec.hnsw
 
     @classmethod
-    def open(cls, spec: StoreSpec, expected: Identity) -> PostgresStore:
+    def open(cls, spec: StoreSpec, expected: Identity) -> PostgresReader:
         """Open the store's index, refusing one built with another identity."""
         conn = pg_schema.connect(spec, autocommit=True)
         try:
@@ -84,7 +85,7 @@ class PostgresStore:
         return cls(spec, identity, reader, _stats(reader))
 
     @classmethod
-    def create(cls, spec: StoreSpec, expected: Identity, rebuild: bool = False) -> PostgresStore:
+    def create(cls, spec: StoreSpec, expected: Identity, rebuild: bool = False) -> PostgresReader:
         """Open the store, making its tables first if it has none (or anew, on `rebuild`)."""
         with pg_schema.connect(spec) as conn:
             pg_schema.create(conn, spec, expected, rebuild)
@@ -116,14 +117,14 @@ class PostgresStore:
                                 "GROUP BY outlet ORDER BY count(*) DESC, outlet")
         return [r[0] for r in rows]
 
-    def refresh(self) -> PostgresStore:
+    def refresh(self) -> PostgresReader:
         stats = _stats(self._reader)
         if stats[3] == self.version:
             return self
         # changed: a rebuild by another process may have changed what the store was built with
         built = self._reader.run("SELECT identity FROM rag_identity")[0][0]
         pg_schema.same_identity(self.spec, self.identity, Identity(**built))
-        return PostgresStore(self.spec, self.identity, self._reader, stats)
+        return type(self)(self.spec, self.identity, self._reader, stats)
 
     # --- search ----------------------------------------------------------------------
     def keyword(self, words: list[str], n: int, scope: Scope | None = None) -> dict[int, float]:
@@ -171,19 +172,6 @@ class PostgresStore:
     def all_articles(self) -> Iterator[Article]:
         return (Article(*r) for r in self._reader.run(f"SELECT {ARTICLE} FROM rag_articles a ORDER BY a.source, a.line, a.id"))
 
-    # --- writing ---------------------------------------------------------------------
-    def update(self, report, paths: list[Path], settings, rebuild: bool = False, progress=None):
-        from .pg_write import update
-
-        result = update(self.spec, self.identity, report, paths, settings, rebuild, progress, load=False)
-        result.index = self.refresh()
-        return result
-
-    def embed_pending(self, embedder, progress=None, stop=None):
-        from .pg_queue import work
-
-        return work(self.spec, self.identity, embedder, progress, stop)
-
 
 def _stats(reader: _Reader) -> tuple[int, int, int, int]:
     return tuple(int(v) for v in reader.run("SELECT articles, chunks, words, version FROM rag_stats")[0])
@@ -196,12 +184,3 @@ def _where(scope: Scope | None) -> tuple[str, dict]:
     parts = [sql for sql, value in (("AND a.day >= %(since)s", scope.since), ("AND a.day <= %(until)s", scope.until),
                                     ("AND coalesce(a.outlet, '') = ANY(%(outlets)s)", scope.outlets)) if value]
     return " ".join(parts), {"since": scope.since, "until": scope.until, "outlets": list(scope.outlets)}
-
-
-def literal(vector: np.ndarray) -> str:
-    """A vector as pgvector reads it ('[0.5,0.25]'): every float32 digit, nothing lost.
-
-    >>> literal(np.array([0.5, 0.25], np.float32))
-    '[0.5,0.25]'
-    """
-    return "[" + ",".join(map(repr, np.asarray(vector, np.float32).ravel().tolist())) + "]"
