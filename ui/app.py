@@ -12,6 +12,7 @@ import secrets
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -30,6 +31,7 @@ EXAMPLES = [
 ]
 UPLOAD_TYPES = [".txt", ".md", ".jsonl"]
 MAX_UPLOAD_MB = 50
+WATCH_EVERY = 3.0  # seconds between looks at the store (another server's uploads, a store gone)
 
 
 class App:
@@ -41,7 +43,8 @@ class App:
         self.status = "준비 중…"
         self.failed = False
         self.note = ""  # what the last upload added
-        self.line = Line()  # the model's one line, shared with the API
+        self.unreachable = ""  # the store's fault, in Korean, while it cannot be read
+        self.line = Line(max(1, len(config.llm_servers)))  # the model's line, shared with the API
         self._loader = threading.Thread(target=self._load, daemon=True)
 
     def start(self) -> App:
@@ -64,6 +67,23 @@ class App:
         except RagError as e:
             log.error("loading failed: %s", e)
             self.failed, self.status = True, f"오류: {e.korean}"
+            return
+        threading.Thread(target=self._watch, name="store-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        """Every few seconds, the store as it is now: articles added by another server are counted,
+        and a store that cannot be read (a PostgreSQL restarting) is told on every page until it is back."""
+        while True:
+            time.sleep(WATCH_EVERY)
+            try:
+                self.pipeline.index = self.pipeline.index.refresh()
+                if self.unreachable:
+                    log.info("the store answers again")
+                self.unreachable = ""
+            except RagError as e:
+                if not self.unreachable:
+                    log.error("the store cannot be read: %s", e)
+                self.unreachable = e.korean
 
     def _progress(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)  # the terminal shows model download progress too
@@ -71,6 +91,8 @@ class App:
 
     def ready_status(self) -> str:
         p = self.pipeline
+        if self.unreachable:
+            return f"오류: {self.unreachable} 다시 연결되면 이어서 답합니다."
         status = f"준비됨 · 기사 {p.index.article_count}건 · 모델 `{p.config.llm.name}`"
         if self.note:
             status += f" · 최근 추가: {self.note}"

@@ -2,7 +2,8 @@
 take turns, first come first served.
 
 The model answers one thing at a time on two cores, so everything that uses it waits here,
-whichever door it came in by; a waiting person is told how many are ahead, in Korean.
+whichever door it came in by; a waiting person is told how many are ahead, in Korean. With
+llama.cpp servers the line is as wide as there are servers: each takes one question at a time.
 """
 from __future__ import annotations
 
@@ -21,11 +22,16 @@ class Line:
     >>> line.leave(first)
     >>> line.wait(second, 0)
     True
+    >>> wide = Line(2)
+    >>> a, b, c = wide.join(), wide.join(), wide.join()
+    >>> wide.wait(b, 0), wide.wait(c, 0), wide.ahead(c)
+    (True, False, 1)
     """
 
-    def __init__(self):
+    def __init__(self, width: int = 1):
         self._turn = threading.Condition()
-        self._waiting: deque[object] = deque()
+        self._waiting: deque[object] = deque()  # the first `width` are being served
+        self.width = width
 
     def join(self) -> object:
         """A ticket at the end of the line; give it back with `leave`, served or not."""
@@ -35,13 +41,14 @@ class Line:
         return ticket
 
     def ahead(self, ticket: object) -> int:
+        """How many must finish before this ticket's turn."""
         with self._turn:
-            return self._waiting.index(ticket)
+            return max(0, self._waiting.index(ticket) - self.width + 1)
 
     def wait(self, ticket: object, timeout: float | None = None) -> bool:
         """True once it is this ticket's turn; False if `timeout` seconds passed first."""
         with self._turn:
-            return self._turn.wait_for(lambda: self._waiting[0] is ticket, timeout)
+            return self._turn.wait_for(lambda: self._waiting.index(ticket) < self.width, timeout)
 
     def leave(self, ticket: object) -> None:
         with self._turn:

@@ -42,6 +42,7 @@ def create(app: App, credentials: tuple[str, str] | None) -> FastAPI:
     """The web application: the API's routes first, the page at the root."""
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     server.add_exception_handler(api.Refused, api.refused_response)
+    server.include_router(api.health(app))
     server.include_router(api.router(app, credentials))
     demo = build(app)
     demo.queue(default_concurrency_limit=1)

@@ -256,7 +256,10 @@ def format_bench(r: dict) -> str:
 
 def archive_rows(a: dict) -> list[str]:
     speeds = " · ".join(f"{stage} {v:,.0f}" for stage, v in a["chunks_per_s"].items())
+    t = a.get("timelines") or {}
     rows = [
+        f"| story timeline after retrieval p50 / p95, {a['articles']:,} articles (s) | {t.get('timeline_s_p50')} / {t.get('timeline_s_p95')} "
+        f"(retrieval p50 {t.get('retrieve_s_p50')}) |",
         f"| news read to searchable by keyword ({a['articles']:,} articles, {a['chunks']:,} chunks) | "
         f"{a['searchable_s']} s, {a['searchable_chunks_per_s']} chunks/s ({speeds}) |",
         f"| dense stage (embedding) | {a['dense_chunks_per_s']} chunks/s ({a['dense_hours_for_these']} h for these) |",

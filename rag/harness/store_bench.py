@@ -12,6 +12,7 @@ other, with the same questions, vectors and articles.
 """
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,8 +35,13 @@ from .bench import summary
 ONE = "# 제로폰 출시\n\n테스트전자는 오늘 신형 스마트폰 제로폰 X{n}을 99만원에 출시한다고 밝혔다.\n"  # a new article each time
 
 
-def run_store_bench(config: Config, embedder, news: list[Path], spec: StoreSpec, workdir: Path,
-                    sizes: tuple[int, ...] = SIZES, progress=print) -> dict:
+def run_store_bench(config: Config, embedder, news: list[Path], spec: StoreSpec, sizes: tuple[int, ...] = SIZES,
+                    progress=print) -> dict:
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+        return _bench(config, embedder, news, spec, Path(tmp), sizes, progress)
+
+
+def _bench(config: Config, embedder, news: list[Path], spec: StoreSpec, workdir: Path, sizes: tuple[int, ...], progress) -> dict:
     from ..stores.postgres import PostgresStore, queue, writer
 
     ident = identity(embedder, config.settings)

@@ -60,7 +60,10 @@ def exists(spec: StoreSpec | None, index_dir: Path) -> bool:
         from .folder import exists as folder_exists
 
         return folder_exists(index_dir)
-    return True
+    from .postgres import schema
+
+    with schema.connect(spec, autocommit=True) as conn:
+        return schema.read_identity(conn, spec) is not None
 
 
 def reach(spec: StoreSpec | None) -> None:
