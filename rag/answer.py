@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections.abc
 from dataclasses import dataclass
 
+from . import dates
 from .asked import Asked
 from .choose import Choice, choose
 from .compose import answer_text, citation
@@ -47,7 +48,7 @@ def say(generator: Generator | None, settings: Settings, asked: Asked, evidence:
         on_piece: collections.abc.Callable[[], None] = lambda: None) -> Shown:
     """The answer to the question from the evidence, or a refusal; streamed as one piece (the
     model writes nothing that could be shown while it works: heartbeats pass)."""
-    found = [v for v in values(asked, evidence) if unfit(asked, v, settings) is None]
+    found = as_of_now(asked, [v for v in values(asked, evidence) if unfit(asked, v, settings) is None])
     if not found:
         return Said(refusal="not-asked")  # no span of the asked kind in the evidence
     if found[0].score < settings.min_value:
@@ -59,6 +60,16 @@ def say(generator: Generator | None, settings: Settings, asked: Asked, evidence:
     on_piece()
     yield text
     return Said(text, (citation(choice.value.evidence),), value=choice.value.text, chosen_by=choice.by)
+
+
+def as_of_now(asked: Asked, found: list[Value]) -> list[Value]:
+    """A figure asked without a period is asked as of now, and a later report updates an earlier
+    one (코스피 2550 on the 24th, not 2600 on the 2nd): the values of articles older than the best
+    value's are not offered. The model, shown sentences without their days, took the older one."""
+    newest = dates.day(found[0].evidence.article.date) if found else None
+    if newest is None or asked.period is not None or asked.kind is None or asked.kind.frame != "value":
+        return found
+    return [v for v in found if (dates.day(v.evidence.article.date) or newest) >= newest]
 
 
 def unfit(asked: Asked, v: Value, settings: Settings) -> str | None:

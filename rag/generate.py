@@ -119,23 +119,29 @@ class LlamaGenerator:
         llm = self.llm
         tokens = self._tokenize(self._format(messages))
         reused = self._reuse_opening(messages, tokens)
-        yield from self._read_prompt(tokens)
-        llm.eval(tokens[-1:])
-        paths = {i: llm.tokenize(option.encode("utf-8"), add_bos=False, special=False) for i, option in enumerate(options)}
-        end = next(iter(self._stop))
         said: list[int] = []
-        alive = dict(paths)
-        while len(alive) > 1:
-            depth = len(said)
-            allowed = {p[depth] if len(p) > depth else end for p in alive.values()}
-            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
-            pick = max(allowed, key=lambda t: logits[t])
-            alive = {i: p for i, p in alive.items() if (p[depth] if len(p) > depth else end) == pick}
-            if pick == end or len(alive) == 1:
-                break
-            said.append(pick)
-            llm.eval([pick])
-            yield ""
+        finished = False
+        try:
+            yield from self._read_prompt(tokens)
+            llm.eval(tokens[-1:])
+            paths = {i: llm.tokenize(option.encode("utf-8"), add_bos=False, special=False) for i, option in enumerate(options)}
+            end = next(iter(self._stop))
+            alive = dict(paths)
+            while len(alive) > 1:
+                depth = len(said)
+                allowed = {p[depth] if len(p) > depth else end for p in alive.values()}
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+                pick = max(allowed, key=lambda t: logits[t])
+                alive = {i: p for i, p in alive.items() if (p[depth] if len(p) > depth else end) == pick}
+                if pick == end or len(alive) == 1:
+                    break
+                said.append(pick)
+                llm.eval([pick])
+                yield ""
+            finished = True
+        finally:
+            if not finished:  # the reader went (Stop, a closed page): the model is free for the next
+                log.info("generation stopped by its reader after %d tokens", len(said))
         self.last_stats = {"prompt_tokens": len(tokens), "prompt_reused": reused, "generated_tokens": len(said) + 1,
                            "first_token_s": round(time.perf_counter() - t0, 3), "generation_tps": 0.0}
         return min(alive)

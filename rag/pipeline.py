@@ -32,7 +32,7 @@ from .retrieve import retrieve
 from .kinds import kind_of
 from .small_talk import small_talk
 from .timeline import asks_story, events, story, story_scope, timeline_text, within
-from .translate import korean_steps
+from .translate import BRACKETED, korean_steps, respell
 from .stores.base import IndexResult, Store
 from .types import Answer, Evidence, Hit, Scope, Turn
 
@@ -134,7 +134,7 @@ class Pipeline:
             clock.piece()
             yield chat
             return Answer(question=asked, text=chat, refused=False, timings=clock.timings())
-        korean = yield from korean_steps(asked, self.generator)
+        korean = self.respelled((yield from korean_steps(asked, self.generator)), asked)
         question = yield from standalone_steps(korean, history, self.generator)
         clock.lap("rewrite")
         if timeline or (timeline is None and asks_story(question) and kind_of(question) is None):
@@ -163,6 +163,14 @@ class Pipeline:
             value=said.value,
             chosen_by=said.chosen_by,
         )
+
+    def respelled(self, korean: str, asked: str) -> str:
+        """The translation's names as the articles found by meaning for the question as asked
+        spell them (translate.respell)."""
+        if korean == asked or not BRACKETED.search(korean):
+            return korean
+        hits = retrieve(self.index, self.embedder, asked, [], self.config.settings)
+        return respell(korean, " ".join(h.chunk.text for h in hits))
 
     def find(self, question: str, asked: str | None = None, top_k: int | None = None, scope: Scope = Scope(), today: date | None = None) -> Found:
         """The question's period, hits and evidence (no model is asked): within the period it

@@ -129,7 +129,7 @@ class Citation:
     n: int
     article: Article
     quote: str
-    chunk: Chunk
+    chunk: Chunk | None  # None: a timeline event cites its headline, no passage
     quote_start: int  # offsets of `quote` within article.text (0, 0 for the headline)
     quote_end: int
     headline: bool = False  # the quote is the article's title

@@ -132,3 +132,14 @@ def test_an_openai_conversation_makes_the_last_question_a_follow_up(client, fake
                 {"role": "user", "content": "그럼 딥시크는?"}]
     reply = client.post("/v1/chat/completions", json={"messages": messages}).json()
     assert reply["rag"]["asked"] == "그럼 딥시크는?" and reply["rag"]["question"] == "딥시크 주가는 얼마나 폭락했어?"
+
+
+def test_health_needs_no_login_and_says_503_while_loading_or_cut_off_from_the_archive(app):
+    with TestClient(create(app, ("kim", "pw"))) as client:
+        assert client.get("/api/health").json() == {"ready": True}
+        assert client.post("/api/ask", json={"question": "딥시크?"}).status_code == 401  # the rest keeps its login
+        app.unreachable = "데이터베이스(PostgreSQL)에 연결할 수 없습니다."
+        cut_off = client.get("/api/health")
+        assert cut_off.status_code == 503 and cut_off.json()["error"]["korean"] == app.unreachable
+        app.unreachable, app.pipeline = "", None
+        assert client.get("/api/health").status_code == 503

@@ -70,11 +70,8 @@ def ask(page, question: str, shot: str) -> dict:
     before = page.locator("#chat a.cite").count()
     page.fill("#question textarea", question)
     page.press("#question textarea", "Enter")
-    seen_partial, deadline = False, time.time() + 240
+    deadline = time.time() + 240
     while page.locator("#chat a.cite").count() == before and time.time() < deadline:
-        bots = page.locator("#chat .bot")
-        if bots.count() and bots.last.inner_text().strip():
-            seen_partial = True  # the answer's place shows before the answer is finished
         if page.locator("#chat .bot").count() and "찾을 수 없습니다" in page.locator("#chat .bot").last.inner_text():
             break
         time.sleep(0.2)
@@ -84,7 +81,6 @@ def ask(page, question: str, shot: str) -> dict:
         "answer": page.locator("#chat .bot").last.inner_text(),
         "answer_html": page.locator("#chat .bot").last.inner_html(),
         "sources": page.locator("#sources").inner_text(),
-        "streamed": seen_partial,
     }
 
 
@@ -113,9 +109,8 @@ def memo_refs(memo: str) -> tuple[set[int], set[int]]:
     return {int(n) for n in re.findall(r"\[(\d+)\]", body)}, {int(n) for n in re.findall(r"(?m)^\[(\d+)\]", refs)}
 
 
-def test_nvidia_question_streams_cites_and_exports(page):
+def test_nvidia_question_is_answered_cited_and_exported(page):
     shown = ask(page, "엔비디아 주가는 왜 떨어졌어?", "01-nvidia")
-    assert shown["streamed"]
     assert "딥시크" in shown["answer"]
     links = page.locator("#chat .bot").last.locator("a.cite")
     assert links.count() >= 1
@@ -197,9 +192,9 @@ def test_a_waiting_page_shows_the_question_and_its_place_in_korean_and_a_closed_
     waiting = page.context.new_page()
     waiting.goto(server["url"])
     waiting.wait_for_selector("#status:has-text('준비됨')", timeout=60_000)
-    busy: list = []  # an API client's question holds the model
-    threading.Thread(target=stream, args=(server["url"], "엔비디아 주가는 왜 떨어졌어?", busy), daemon=True).start()
-    while not any(e == "piece" for _, e in busy):
+    busy: list = []  # an API client's question holds the model (in English: translated first, seconds)
+    threading.Thread(target=stream, args=(server["url"], "Why did the stock price of Nvidia go down?", busy), daemon=True).start()
+    while not any(e == "start" for _, e in busy):
         time.sleep(0.1)
     # the page asks in English: the model translates it first (seconds of generating), so the page
     # can be closed mid-answer
@@ -397,13 +392,17 @@ def test_a_story_is_a_timeline_with_days_down_the_side_into_the_memo_and_a_follo
     shown = ask(page, "테스트전자 제로폰", "11-timeline")
     page.uncheck("#timeline input[type=checkbox]")
     rows = page.locator("#chat .bot").last.locator(".timeline .tl-row")
-    assert rows.count() == 3, shown["answer"]  # two articles of the recall are one event
-    assert [rows.nth(i).locator(".tl-day").inner_text() for i in range(3)] == ["11월 3일", "11월 10일", "11월 24일"]
+    days = [rows.nth(i).locator(".tl-day").inner_text() for i in range(rows.count())]
+    # the story's events in order, the two articles of the recall one event; the phone's launch on
+    # the 20th (the hostile-title article, when that test ran first) is the same story
+    assert [d for d in days if d != "11월 20일"] == ["11월 3일", "11월 10일", "11월 24일"], shown["answer"]
     assert "기사 2건 · 2개 언론사" in rows.nth(1).inner_text()
     assert "테스트일보" in (rows.nth(0).locator("a.cite").get_attribute("title") or "")  # hover shows the source
+    assert page.evaluate("() => window.__xss") is None  # a hostile headline in a row stays text
+    assert "테스트일보" in page.locator("#sources").inner_text()  # the events' articles, their leads shown
     memo = add_to_memo(page)
     in_text, listed = memo_refs(memo)
-    assert in_text == listed == {1, 2, 3} and "11월 24일" in memo
+    assert in_text == listed == set(range(1, len(days) + 1)) and "11월 24일" in memo
     follow = ask(page, "그 중에 두 번째 사건 자세히", "11-timeline-follow-up")
     assert "11월 10일" in page.locator("#rewritten").inner_text() and "리콜" in follow["answer"], follow["answer"]
     page.click("#memo-clear")

@@ -183,7 +183,7 @@ def test_eight_people_over_two_servers_are_all_answered_and_told_their_places(de
     for url in desk["webs"]:
         places = [d["ahead"] for u, _, events in chats if u == url for _, e, d in events if e == "queue"]
         notes = [d["note"] for u, _, events in chats if u == url for _, e, d in events if e == "queue"]
-        assert places and max(places) >= 2, places  # four asked here at once: three waited, told where they were
+        assert places and max(places) >= 1, places  # four asked here at once, two model servers: the others waited, told where they were
         assert all("앞에" in n for n in notes)
     after = {name: served(desk["parts"][name]) for name in before}
     assert all(after[name] > before[name] for name in before), (before, after)  # both model servers answered

@@ -65,6 +65,14 @@ def test_a_story_gets_one_cited_line_per_event_in_date_order(pipeline, fake_gene
     assert [c.n for c in answer.citations] == [1, 2, 3] and all(c.headline for c in answer.citations)
     shown = answer_dict(answer)["timeline"]
     assert [e["day"] for e in shown] == ["2024-10-09", "2024-11-08", "2024-11-15"] and shown[0]["outlets"] == ["조선일보", "한겨레"]
+    # the page: one row per event, day down the side; each event's article with its headline marked
+    # and its lead (an event cites no passage)
+    from ui.render import answer_html, sources_html
+
+    assert answer_html(answer, 0).count('<div class="tl-row">') == 3
+    sources = sources_html(answer)
+    assert sources.count('<div class="src">') == 3 and '<mark id="src-2">명태균 검찰 출석<sup>[2]</sup></mark>' in sources
+    assert '<blockquote>법원은 15일 명태균씨에 대한 구속영장을 발부했다.' in sources
 
 
 def test_a_story_within_a_period_keeps_its_events(pipeline):

@@ -84,12 +84,15 @@ def router(app, login: tuple[str, str] | None) -> APIRouter:
 
 def health(app) -> APIRouter:
     """GET /api/health, outside the login (a load balancer or `rag desk` asks it): 200 once the
-    models and the archive are loaded, 503 before; nothing else is told."""
+    models and the archive are loaded, 503 before and while the archive cannot be reached (a load
+    balancer then sends people elsewhere); nothing else is told."""
     probe = APIRouter()
 
     @probe.get("/api/health")
     async def ready():
         _ready(app)
+        if app.unreachable:
+            raise Refused(503, "The archive cannot be reached.", app.unreachable, "unavailable")
         return {"ready": True}
 
     return probe

@@ -101,6 +101,9 @@ def _copies(copies: tuple[Article, ...]) -> str:
     return f' <span class="dup" title="{esc(others)}">같은 기사 {len(copies) + 1}건</span>'
 
 
+LEAD = 300  # characters of an article shown under a headline cited without its passage
+
+
 def _article_card(citations: list[Citation], copies: tuple[Article, ...] = ()) -> str:
     """One article, its passage shown with every cited sentence marked and numbered (a cited
     headline is marked in the card's title)."""
@@ -112,8 +115,12 @@ def _article_card(citations: list[Citation], copies: tuple[Article, ...] = ()) -
         title = f'<mark id="src-{c.n}">{title}<sup>[{c.n}]</sup></mark>'
     quoted = [c for c in citations if not c.headline]
     marks = sorted({(c.quote_start, c.quote_end, c.n) for c in quoted})
-    start = min(min(c.chunk.start, c.quote_start) for c in quoted) if quoted else citations[0].chunk.start
-    end = max(max(c.chunk.end, c.quote_end) for c in quoted) if quoted else citations[0].chunk.end
+    if quoted:
+        start = min(min(c.chunk.start, c.quote_start) for c in quoted)
+        end = max(max(c.chunk.end, c.quote_end) for c in quoted)
+    else:  # a headline cited alone; a timeline's event cites no passage: the article's lead
+        chunk = citations[0].chunk
+        start, end = (chunk.start, chunk.end) if chunk else (0, min(len(text), LEAD))
     body, pos = [], start
     for q_start, q_end, n in marks:
         if q_start < pos:  # the same sentence cited under two numbers: mark it once
