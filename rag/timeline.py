@@ -59,8 +59,15 @@ def topic_of(question: str) -> str:
 
     >>> topic_of("딥시크 관련 뉴스 정리해줘"), topic_of("혼다랑 닛산 합병 어떻게 됐어?"), topic_of("What happened with DeepSeek?")
     ('딥시크', '혼다랑 닛산 합병', 'DeepSeek')
+    >>> topic_of("에 명태균 의혹 수사 어떻게 진행됐어?")  # "10월에 …" with its period taken out
+    '명태균 의혹 수사'
     """
-    return " ".join(_FILLER.sub(" ", question).split()) or question
+    topic = " ".join(_FILLER.sub(" ", question).split())
+    return LEFT_BY_PERIOD.sub("", topic) or question
+
+
+# the particle a period word leaves at the front when it is taken out ("10월에 명태균 …")
+LEFT_BY_PERIOD = re.compile(r"^(?:에서|에는|에|엔|의|부터|까지|동안)\s+")
 
 
 def story(index: Store, embedder: Embedder, topic: str, settings: Settings, scope: Scope = Scope()) -> list[Hit]:

@@ -60,9 +60,9 @@ BRACKETED = re.compile(r"([가-힣]+)\s*\(([A-Za-z][A-Za-z .&'-]*)\)")
 
 
 def respell(question: str, articles: str) -> str:
-    """Each Hangul name in brackets' company that the articles never use, replaced by the word of
-    the articles that sounds the same (same consonants, then the nearest romanization); left as
-    it is when none does.
+    """Each Hangul name written beside a Latin one in brackets, when the articles never use it,
+    replaced by the articles' word that sounds the same (the same consonants, then the nearest
+    romanization); left as it is when none does.
 
     >>> respell("네이비드(Nvidia) 주가는 왜 내려갔어?", "전 날 17% 폭락한 엔비디아는 1.4% 반등했다.")
     '엔비디아(Nvidia) 주가는 왜 내려갔어?'

@@ -14,14 +14,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
 from rag.config import load_config
-from rag.generate import PROMPT_BATCH
+from rag.desk import llama_server_command
 from rag.load import load_generator, model_id
 from rag.models import ensure_model
 from rag.prompt import NONE, choice_messages
@@ -35,12 +34,6 @@ QUESTIONS = ["엔비디아 시가총액은 얼마나 사라졌어?", "엔비디�
 READY_WITHIN = 300  # seconds: loading 1.1 GB on a busy 2-core machine
 
 
-def server_command(model: str, port: int, n_ctx: int) -> list[str]:
-    return [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", str(port),
-            "--n_ctx", str(n_ctx), "--n_threads", "2", "--n_threads_batch", "2", "--n_batch", str(PROMPT_BATCH),
-            "--logits_all", "False", "--interrupt_requests", "False"]
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     pytest.importorskip("sse_starlette", reason="the server needs the serve extra: pip install -e '.[serve]'")
@@ -51,7 +44,7 @@ def llama_server(tmp_path_factory):
         port = s.getsockname()[1]
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen(server_command(str(path), port, config.settings.n_ctx), stdout=out,
+        process = subprocess.Popen(llama_server_command(path, port, config.settings.n_ctx, 2), stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
