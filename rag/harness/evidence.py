@@ -31,7 +31,7 @@ from ..question import standalone
 from ..types import Evidence, Turn
 from .corpora import corpus_index, where
 from .questions import RealQuestion, load_questions, mentions
-from .values import ValueRecord, fit_values, value_record, value_scores
+from .values import ValueRecord, fit_values, listwise_weights, value_record, value_scores
 
 
 @dataclass
@@ -109,17 +109,7 @@ def fit(records: list[Record], l2: float = 0.003) -> tuple[dict, float, float]:
 
     lists = [(r.x.astype(np.float64), r.labels()) for r in records if r.cands and r.labels().any()]
 
-    def listwise(w: np.ndarray) -> tuple[float, np.ndarray]:
-        loss, grad = 0.5 * l2 * w @ w, l2 * w
-        for x, y in lists:
-            z = x @ w
-            p = np.exp(z - z.max())
-            loss += (np.log(p.sum()) - np.log((p * y).sum())) / len(lists)
-            p /= p.sum()
-            grad = grad + x.T @ (p - p * y / (p * y).sum()) / len(lists)
-        return loss, grad
-
-    w = minimize(listwise, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B").x
+    w = listwise_weights(lists, len(FEATURES), l2)
     weights = {f: round(float(v), 3) for f, v in zip(FEATURES, w)}
     tops = [(float(r.x[order[0]] @ w), hit_at(r, 1, order)) for r in records if r.cands  # unanswerable: never a hit
             for order in [r.ranked(weights, 1.0, 0.0)]]

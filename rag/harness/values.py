@@ -86,12 +86,10 @@ def _rates(c: Counter) -> dict:
             "refused_absent": round(c["refused"] / (c["n"] - c["answerable"]), 4) if c["n"] > c["answerable"] else None}
 
 
-def fit_values(records: list[ValueRecord], l2: float = 0.01) -> tuple[dict[str, float], float]:
-    """WEIGHTS (listwise, over the tune questions with a right value) and BIAS (calibrating the
-    best value's score over every tune question)."""
+def listwise_weights(lists: list[tuple[np.ndarray, np.ndarray]], n: int, l2: float):
+    """The weights that put each list's right rows first (a softmax over each list's scores, the
+    lists weighing alike, L2-regularized): shared by the evidence and the value fits."""
     from scipy.optimize import minimize
-
-    lists = [(r.x.astype(np.float64), r.labels()) for r in records if r.found and r.labels().any()]
 
     def listwise(w: np.ndarray) -> tuple[float, np.ndarray]:
         loss, grad = 0.5 * l2 * w @ w, l2 * w
@@ -103,7 +101,17 @@ def fit_values(records: list[ValueRecord], l2: float = 0.01) -> tuple[dict[str, 
             grad = grad + x.T @ (p - p * y / (p * y).sum()) / len(lists)
         return loss, grad
 
-    w = minimize(listwise, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B").x
+    return minimize(listwise, np.zeros(n), jac=True, method="L-BFGS-B").x
+
+
+def fit_values(records: list[ValueRecord], l2: float = 0.01) -> tuple[dict[str, float], float]:
+    """WEIGHTS (listwise, over the tune questions with a right value) and BIAS (calibrating the
+    best value's score over every tune question)."""
+    from scipy.optimize import minimize
+
+    lists = [(r.x.astype(np.float64), r.labels()) for r in records if r.found and r.labels().any()]
+
+    w = listwise_weights(lists, len(FEATURES), l2)
     tops = [(float(z.max()), float(r.labels()[int(z.argmax())])) for r in records if r.found for z in [r.x @ w]]
     z, y = np.array([t[0] for t in tops]), np.array([t[1] for t in tops])
 
